@@ -1,0 +1,82 @@
+// `npm start`: local passhook with a demo project. Creates .dev.vars from the example when missing,
+// applies the D1 migrations locally, seeds a demo project (re-runnable), prints how to use it, then
+// runs `wrangler dev` on http://127.0.0.1:8787 with local D1, Durable Objects and Queues.
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
+// Non-interactive: wrangler's migration prompt takes its default, and no Request.cf lookup goes out.
+const env = { ...process.env, CI: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+
+const DEMO = {
+  projectId: "prj_demo",
+  key: "pk_demo",
+  // Local-only credentials, like ADMIN_TOKEN in .dev.vars.example: never deploy these.
+  secret: "sk_demo_local_only",
+  templateId: 1,
+};
+
+function run(args) {
+  const r = spawnSync(wrangler, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+  if (r.status !== 0) {
+    process.stderr.write(r.stdout + r.stderr);
+    process.exit(r.status ?? 1);
+  }
+}
+
+const devVars = path.join(root, ".dev.vars");
+if (!existsSync(devVars)) {
+  copyFileSync(path.join(root, ".dev.vars.example"), devVars);
+  console.log("created .dev.vars from .dev.vars.example");
+}
+const adminToken = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1]?.trim() ?? "(see .dev.vars)";
+
+console.log("applying D1 migrations locally …");
+run(["d1", "migrations", "apply", "DB", "--local"]);
+
+const now = Date.now();
+const hash = createHash("sha256").update(DEMO.secret).digest("hex");
+const fields = JSON.stringify([
+  { key: "name", label: "Member", type: "text", required: true },
+  { key: "points", label: "Points", type: "number", default: 0 },
+  { key: "tier", label: "Tier", type: "text", default: "bronze" },
+  { key: "email", label: "Email", type: "email" },
+  { key: "member", label: "Member code", type: "barcode" },
+]);
+const seed = `
+INSERT OR IGNORE INTO projects (id, name, external_id, created_at, updated_at) VALUES ('${DEMO.projectId}', 'Demo coffee shop', 'demo', ${now}, ${now});
+INSERT OR IGNORE INTO api_keys (key, project_id, secret_hash, created_at) VALUES ('${DEMO.key}', '${DEMO.projectId}', '${hash}', ${now});
+INSERT OR IGNORE INTO templates (id, project_id, name, pass_type, fields, apple, google, created_at, updated_at)
+  VALUES (${DEMO.templateId}, '${DEMO.projectId}', 'Demo loyalty card', 'loyalty', '${fields}', NULL, NULL, ${now}, ${now});
+`;
+const seedFile = path.join(mkdtempSync(path.join(tmpdir(), "passhook-")), "seed.sql");
+writeFileSync(seedFile, seed);
+console.log("seeding the demo project …");
+run(["d1", "execute", "DB", "--local", "--file", seedFile]);
+
+const basic = Buffer.from(`${DEMO.key}:${DEMO.secret}`).toString("base64");
+console.log(`
+passhook is starting on http://127.0.0.1:8787
+
+  demo project   ${DEMO.projectId}
+  API key        ${DEMO.key}
+  API secret     ${DEMO.secret}
+  Basic auth     -u ${DEMO.key}:${DEMO.secret}   (header: Authorization: Basic ${basic})
+  demo template  ${DEMO.templateId} (loyalty: name, points, tier, email, member)
+  operator token ${adminToken}   (only for POST /v1/projects)
+
+First call — create a pass:
+  curl -s -u ${DEMO.key}:${DEMO.secret} -H 'content-type: application/json' \\
+    -d '{"externalId":"member-1","fields":{"name":"Ada","points":10}}' \\
+    http://127.0.0.1:8787/v1/template/${DEMO.templateId}/pass
+
+The README walks through templates, passes, listener URLs and callbacks.
+`);
+
+const dev = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", "8787"], { cwd: root, env: { ...env, CI: "" }, stdio: "inherit" });
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => dev.kill(sig));
+dev.on("exit", (code) => process.exit(code ?? 0));

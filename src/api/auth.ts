@@ -1,0 +1,34 @@
+/**
+ * @module api/auth
+ * Operator bearer auth (creating projects) and project Basic auth (everything else). Failures are a
+ * 401 with WWW-Authenticate; the reason goes to the log, never to the wire. A project's key sees only
+ * its own project: another project's id answers 404, as if it did not exist.
+ */
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env";
+import { notFound, unauthorized } from "../lib/errors";
+import { verifyBasicAuth, verifyOperator } from "../projects";
+
+export const operatorAuth = createMiddleware<AppEnv>(async (c, next) => {
+  if (!(await verifyOperator(c.env, c.req.header("authorization")))) {
+    console.log(JSON.stringify({ msg: "operator auth failed", path: c.req.path }));
+    throw unauthorized("passhook-operator", "Bearer");
+  }
+  await next();
+});
+
+export const projectAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const r = await verifyBasicAuth(c.env, c.req.header("authorization"));
+  if (!r.ok) {
+    console.log(JSON.stringify({ msg: "project auth failed", reason: r.error.reason, path: c.req.path }));
+    throw unauthorized();
+  }
+  c.set("projectId", r.value.projectId);
+  await next();
+});
+
+/** For `/v1/project/:projectId/...`: the path's project must be the caller's. */
+export const sameProject = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.req.param("projectId") !== c.get("projectId")) throw notFound("Project");
+  await next();
+});

@@ -1,0 +1,38 @@
+/**
+ * @module api/idempotency
+ * `Idempotency-Key` on admin writes (POST, PUT, PATCH, DELETE): replays the first response for 24 h.
+ * The fingerprint is method + path + body, so the same key on another request is refused.
+ */
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env";
+import { sha256Hex } from "../lib/crypto";
+import { AppError } from "../lib/errors";
+import { beginIdempotent, finishIdempotent } from "../projects";
+
+const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
+  const key = c.req.header("idempotency-key");
+  if (!key || !WRITES.has(c.req.method)) return next();
+  if (key.length > 255) throw new AppError("bad_request", "Idempotency-Key must be at most 255 characters.");
+  const scope = c.get("projectId") ?? "operator";
+  const body = await c.req.raw.clone().text();
+  const fingerprint = await sha256Hex(`${c.req.method} ${c.req.path}\n${body}`);
+  const start = await beginIdempotent(c.env, scope, key, fingerprint);
+  switch (start.kind) {
+    case "mismatch":
+      throw new AppError("idempotency_conflict", "This Idempotency-Key was used with a different request.");
+    case "in_progress":
+      throw new AppError("idempotency_conflict", "A request with this Idempotency-Key is still being processed.");
+    case "replay":
+      return new Response(start.body || null, {
+        status: start.status,
+        headers: { "content-type": "application/json", "idempotent-replayed": "true" },
+      });
+    case "proceed":
+      break;
+  }
+  // Hono runs onError inside next(), so an error has already become c.res here.
+  await next();
+  await finishIdempotent(c.env, scope, key, c.res.status, c.res.status === 204 ? "" : await c.res.clone().text());
+});

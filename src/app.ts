@@ -1,0 +1,62 @@
+/**
+ * @module app
+ * Builds the Hono app: health, the admin API, the listener and the one `onError` that shapes every
+ * error as `{error: {code, message, details}}`. Unknown errors are logged and answered with a
+ * generic 500 that says nothing about what failed.
+ */
+import { Hono, type Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { buildApi } from "./api";
+import type { AppEnv } from "./env";
+import { AppError } from "./lib/errors";
+
+export function buildApp(routers: { api?: Hono<AppEnv>[]; root?: Hono<AppEnv>[] } = {}): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get("/health", (c) => c.json({ ok: true }));
+  for (const r of routers.root ?? []) app.route("/", r);
+  app.route("/", buildApi(routers.api ?? []));
+
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length) {
+      return errorResponse(c, new AppError("method_not_allowed", `Use ${allowed.join(", ")} on this path.`, { allowed }, { Allow: allowed.join(", ") }));
+    }
+    return errorResponse(c, new AppError("not_found", "No such route."));
+  });
+
+  app.onError((e, c) => {
+    if (e instanceof AppError) return errorResponse(c, e);
+    if (e instanceof HTTPException && e.status < 500) {
+      const code = e.status === 413 ? "payload_too_large" : e.status === 401 ? "unauthorized" : "bad_request";
+      return errorResponse(c, new AppError(code, e.message || "Bad request."));
+    }
+    console.error(JSON.stringify({ msg: "unhandled error", method: c.req.method, path: c.req.path, error: describe(e) }));
+    return c.json({ error: { code: "internal", message: "Internal error.", details: null } }, 500);
+  });
+  return app;
+}
+
+function errorResponse(c: Context, e: AppError): Response {
+  for (const [k, v] of Object.entries(e.headers)) c.header(k, v);
+  return c.json(e.toBody(), e.status);
+}
+
+/** Error name and message only: stack frames and causes may quote request data. */
+function describe(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : "non-error thrown";
+}
+
+// --- 405: which methods would have matched this path ----------------------------------------------
+
+const patternCache = new WeakMap<Hono<AppEnv>, { re: RegExp; method: string }[]>();
+
+function allowedMethods(app: Hono<AppEnv>, path: string): string[] {
+  let patterns = patternCache.get(app);
+  if (!patterns) {
+    patterns = app.routes
+      .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
+      .map((r) => ({ method: r.method, re: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/:[^/]+/g, "[^/]+")}/?$`) }));
+    patternCache.set(app, patterns);
+  }
+  return [...new Set(patterns.filter((p) => p.re.test(path)).map((p) => p.method))];
+}

@@ -1,0 +1,95 @@
+/**
+ * Delivery rows as the pass's Durable Object sequences them: at most one `pending` delivery per
+ * pass; the rest wait in creation order (rowid) until it settles.
+ */
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import { callbackSettings, deliveries, passEvents, type DeliveryEvent } from "../schema";
+
+export async function activeCallbackRegistration(db: Db, projectId: string): Promise<boolean> {
+  const rows = await db
+    .select({ disabledAt: callbackSettings.disabledAt })
+    .from(callbackSettings)
+    .where(eq(callbackSettings.projectId, projectId))
+    .limit(1);
+  return rows.length === 1 && rows[0].disabledAt == null;
+}
+
+export interface HolderEventWrite {
+  passId: number;
+  version: number;
+  event: DeliveryEvent;
+  source: string;
+  details: Record<string, unknown>;
+  /** Present when a delivery is to be made. */
+  delivery: { id: string; projectId: string; payload: Record<string, unknown>; isTest: boolean } | null;
+  /** Test sends are not holder events and leave the event log alone. */
+  logEvent: boolean;
+  now: number;
+}
+
+export async function writeHolderEvent(db: Db, w: HolderEventWrite): Promise<void> {
+  const stmts = [];
+  if (w.logEvent) {
+    stmts.push(
+      db.insert(passEvents).values({
+        passId: w.passId,
+        version: w.version,
+        kind: "holder",
+        action: w.event,
+        source: w.source,
+        changes: w.details,
+        at: w.now,
+      }),
+    );
+  }
+  if (w.delivery) {
+    stmts.push(
+      db.insert(deliveries).values({
+        id: w.delivery.id,
+        projectId: w.delivery.projectId,
+        passId: w.passId,
+        event: w.event,
+        payload: w.delivery.payload,
+        status: "waiting",
+        isTest: w.delivery.isTest,
+        attemptCount: 0,
+        tries: 0,
+        createdAt: w.now,
+        updatedAt: w.now,
+      }),
+    );
+  }
+  if (stmts.length === 0) return;
+  const [first, ...rest] = stmts;
+  await db.batch([first, ...rest]);
+}
+
+/** Claims the next delivery of a pass for the queue, unless one is already in flight. */
+export async function claimNextDelivery(db: Db, passId: number, now: number): Promise<string | null> {
+  // One statement, so "is one in flight?" and "claim the oldest waiting" cannot interleave.
+  const rows = await db
+    .update(deliveries)
+    .set({ status: "pending", nextAttemptAt: now, updatedAt: now })
+    .where(
+      and(
+        eq(deliveries.passId, passId),
+        eq(deliveries.status, "waiting"),
+        sql`${deliveries.id} = (select id from deliveries where pass_id = ${passId} and status = 'waiting' order by rowid limit 1)`,
+        sql`not exists (select 1 from deliveries where pass_id = ${passId} and status = 'pending')`,
+      ),
+    )
+    .returning({ id: deliveries.id });
+  return rows[0]?.id ?? null;
+}
+
+/** Puts settled deliveries back in line (resend / recover); the retry schedule starts again. */
+export async function requeueDeliveries(db: Db, ids: string[], now: number): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await db
+    .update(deliveries)
+    .set({ status: "waiting", tries: 0, nextAttemptAt: null, completedAt: null, updatedAt: now })
+    .where(and(inArray(deliveries.id, ids), inArray(deliveries.status, ["succeeded", "failed"])))
+    .returning({ id: deliveries.id });
+  return rows.length;
+}

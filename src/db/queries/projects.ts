@@ -1,0 +1,87 @@
+/** Projects, API keys and idempotency records. */
+import { and, eq, lt } from "drizzle-orm";
+import type { Db } from "../client";
+import { apiKeys, idempotencyKeys, projects } from "../schema";
+
+export async function insertProjectWithKey(
+  db: Db,
+  p: { id: string; name: string; externalId: string | null; now: number },
+  key: { key: string; secretHash: string },
+) {
+  const [rows] = await db.batch([
+    db.insert(projects).values({ id: p.id, name: p.name, externalId: p.externalId, createdAt: p.now, updatedAt: p.now }).returning(),
+    db.insert(apiKeys).values({ key: key.key, projectId: p.id, secretHash: key.secretHash, createdAt: p.now }),
+  ]);
+  return rows[0];
+}
+
+export async function findProject(db: Db, id: string) {
+  const rows = await db.select().from(projects).where(eq(projects.id, id)).limit(1);
+  return rows[0] ?? null;
+}
+
+export async function findProjectByExternalId(db: Db, externalId: string) {
+  const rows = await db.select({ id: projects.id }).from(projects).where(eq(projects.externalId, externalId)).limit(1);
+  return rows[0] ?? null;
+}
+
+export async function findApiKey(db: Db, key: string) {
+  const rows = await db.select().from(apiKeys).where(eq(apiKeys.key, key)).limit(1);
+  return rows[0] ?? null;
+}
+
+export async function insertApiKey(db: Db, projectId: string, key: string, secretHash: string, now: number) {
+  await db.insert(apiKeys).values({ key, projectId, secretHash, createdAt: now });
+}
+
+/** Deletes a key unless it is the project's last one. */
+export async function deleteApiKeyUnlessLast(db: Db, projectId: string, key: string): Promise<"deleted" | "missing" | "last"> {
+  const rows = await db.select({ key: apiKeys.key }).from(apiKeys).where(eq(apiKeys.projectId, projectId));
+  if (!rows.some((r) => r.key === key)) return "missing";
+  if (rows.length === 1) return "last";
+  await db.delete(apiKeys).where(and(eq(apiKeys.projectId, projectId), eq(apiKeys.key, key)));
+  return "deleted";
+}
+
+// --- idempotency ---------------------------------------------------------------------------------
+
+/** Inserts a `processing` record; returns false when one already exists for (scope, key). */
+export async function claimIdempotencyKey(db: Db, scope: string, key: string, fingerprint: string, now: number): Promise<boolean> {
+  const rows = await db
+    .insert(idempotencyKeys)
+    .values({ scope, key, fingerprint, state: "processing", createdAt: now })
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKeys.key });
+  return rows.length === 1;
+}
+
+export async function findIdempotencyKey(db: Db, scope: string, key: string) {
+  const rows = await db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)))
+    .limit(1);
+  return rows[0] ?? null;
+}
+
+export async function completeIdempotencyKey(db: Db, scope: string, key: string, status: number, body: string) {
+  await db
+    .update(idempotencyKeys)
+    .set({ state: "done", responseStatus: status, responseBody: body })
+    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+}
+
+export async function releaseIdempotencyKey(db: Db, scope: string, key: string) {
+  await db
+    .delete(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, "processing")));
+}
+
+/** Drops records older than `before`, and a stale one for (scope, key) so it can be claimed afresh. */
+export async function purgeIdempotencyKeys(db: Db, before: number, only?: { scope: string; key: string }) {
+  const where = only
+    ? and(eq(idempotencyKeys.scope, only.scope), eq(idempotencyKeys.key, only.key), lt(idempotencyKeys.createdAt, before))
+    : lt(idempotencyKeys.createdAt, before);
+  await db.delete(idempotencyKeys).where(where);
+}
+

@@ -1,0 +1,4 @@
+export * from "./projects";
+export * from "./passes";
+export * from "./listener";
+export * from "./callbacks";

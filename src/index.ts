@@ -1,0 +1,39 @@
+/**
+ * Worker entry (the composition root): HTTP, queue consumers by queue name, the cron sweep, and the
+ * Durable Object class. Nothing imports this file.
+ */
+import { buildApp } from "./app";
+import { completeOutboxTask, sweepOutbox, type PushTask } from "./passes";
+import { purgeExpiredIdempotencyKeys } from "./projects";
+
+export { PassObject } from "./passes";
+
+const app = buildApp();
+
+export default {
+  fetch: app.fetch,
+
+  async queue(batch, env) {
+    switch (batch.queue) {
+      case "passhook-pushes":
+        for (const msg of batch.messages) {
+          await completeOutboxTask(env, msg.body as PushTask);
+          msg.ack();
+        }
+        return;
+      case "passhook-pushes-dlq":
+        for (const msg of batch.messages) {
+          console.error(JSON.stringify({ msg: "push task dead-lettered; the sweep re-sends it", task: msg.body }));
+          msg.ack();
+        }
+        return;
+      default:
+        console.error(JSON.stringify({ msg: "message from an unknown queue", queue: batch.queue }));
+        batch.retryAll();
+    }
+  },
+
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(Promise.all([sweepOutbox(env), purgeExpiredIdempotencyKeys(env)]));
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,69 @@
+/**
+ * @module lib/body
+ * Reads a request body once, as text, enforcing the 256 KiB limit (413) before and after reading,
+ * and parses JSON ourselves: Hono's json validator skips parsing for other content types.
+ */
+import { AppError } from "./errors";
+
+export const BODY_LIMIT = 256 * 1024;
+
+export function tooLarge(): AppError {
+  return new AppError("payload_too_large", `The request body is larger than ${BODY_LIMIT / 1024} KiB.`, { limitBytes: BODY_LIMIT });
+}
+
+/** The body as text; throws 413 when it is over the limit. */
+export async function readBodyText(req: Request, limit = BODY_LIMIT): Promise<string> {
+  const declared = Number(req.headers.get("content-length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+export function isJsonContentType(ct: string | null): boolean {
+  if (!ct) return false;
+  const mime = ct.split(";")[0].trim().toLowerCase();
+  return mime === "application/json" || (mime.startsWith("application/") && mime.endsWith("+json"));
+}
+
+/** Parses JSON text; a syntax error is a 400 `invalid_json`. */
+export function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new AppError("invalid_json", "The request body is not valid JSON.", { reason: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+/**
+ * The JSON body of an admin API request. An empty body reads as `{}` (for POSTs that take none);
+ * any other body must be declared JSON (415) and parse (400).
+ */
+export async function readJsonBody(req: Request): Promise<unknown> {
+  const text = await readBodyText(req);
+  if (text.trim() === "") return {};
+  if (!isJsonContentType(req.headers.get("content-type"))) {
+    throw new AppError("unsupported_media_type", "Send the body as application/json.", {
+      contentType: req.headers.get("content-type"),
+    });
+  }
+  return parseJsonText(text);
+}

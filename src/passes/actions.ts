@@ -1,0 +1,146 @@
+/**
+ * @module passes/actions
+ * Pass verbs for every entry point (admin API, listeners, later the wallets). Each checks ownership
+ * and coerces fields at the edge, then sends exactly one command to the pass's Durable Object, which
+ * orders and persists it.
+ */
+import { getDb } from "../db/client";
+import { findPassById, findPassByTarget, listPassesOfTemplate } from "../db/queries/passes";
+import type { PassRecord, PassStatus, TemplateRecord } from "../db/schema";
+import { AppError, notFound, validationError, type FieldIssue } from "../lib/errors";
+import { coerceFields, type FieldPatch } from "./fields";
+import type { EmitOutcome, HolderEventInput, PassObject, WriteOutcome } from "./pass-object";
+import type { PassCommand, PassTarget } from "./plan-write";
+import { ownedTemplate } from "./templates";
+import { passView, type PassView } from "./view";
+
+export interface PassScope {
+  env: Pick<Env, "DB" | "PASS_OBJECT">;
+  projectId: string;
+  /** Who wrote: `api`, `listener:<integrationId>`, `apple`, `google`. Recorded in the event log. */
+  source: string;
+}
+
+export type PassRef = { passId: number } | { templateId: number; externalId: string };
+
+export interface WriteResult {
+  pass: PassView;
+  created: boolean;
+  changed: boolean;
+}
+
+/** The stub of a pass's Durable Object. */
+export function passObject(env: Pick<Env, "PASS_OBJECT">, target: PassTarget): DurableObjectStub<PassObject> {
+  const ns = env.PASS_OBJECT as unknown as DurableObjectNamespace<PassObject>;
+  return ns.getByName(`${target.templateId}:${target.externalId}`);
+}
+
+function unwrap(outcome: WriteOutcome): WriteResult {
+  if (!outcome.ok) throw AppError.from(outcome.error);
+  return { pass: passView(outcome.pass), created: outcome.created, changed: outcome.changed };
+}
+
+async function resolve(scope: PassScope, ref: PassRef): Promise<{ template: TemplateRecord; target: PassTarget }> {
+  if ("passId" in ref) {
+    const pass = await findPassById(getDb(scope.env.DB), ref.passId);
+    if (!pass || pass.projectId !== scope.projectId) throw notFound("Pass");
+    const template = await ownedTemplate(scope, pass.templateId);
+    return { template, target: { templateId: pass.templateId, externalId: pass.externalId } };
+  }
+  const template = await ownedTemplate(scope, ref.templateId);
+  return { template, target: { templateId: ref.templateId, externalId: ref.externalId } };
+}
+
+async function send(scope: PassScope, target: PassTarget, cmd: PassCommand): Promise<WriteResult> {
+  return unwrap(await passObject(scope.env, target).apply(target, cmd, scope.source));
+}
+
+export interface FieldOptions {
+  /** Names a field in error paths (a listener names the sender's key). */
+  pathOf?: (key: string) => string;
+}
+
+function coerced(template: TemplateRecord, input: Record<string, unknown>, mode: "create" | "update", opts: FieldOptions): FieldPatch {
+  const r = coerceFields(template.fields, input, { mode, unknown: "reject", pathOf: opts.pathOf });
+  if (!r.ok) throw validationError(r.issues, fieldMessage(r.issues));
+  return r.values;
+}
+
+function fieldMessage(issues: FieldIssue[]): string {
+  const first = issues[0];
+  return issues.length === 1 ? `Field ${first.path} ${first.message}.` : `${issues.length} fields are invalid; see details.`;
+}
+
+export interface CreateInput {
+  externalId?: string;
+  fields: Record<string, unknown>;
+  /** Listeners treat an identical repeat as success; the admin API answers 409. */
+  onExisting?: "conflict" | "identical-ok";
+}
+
+export async function createPass(scope: PassScope, templateId: number, input: CreateInput, opts: FieldOptions = {}): Promise<WriteResult> {
+  const template = await ownedTemplate(scope, templateId);
+  const fields = coerced(template, input.fields, "create", opts) as Record<string, string | number>;
+  const target = { templateId, externalId: input.externalId ?? crypto.randomUUID() };
+  return send(scope, target, { op: "create", projectId: scope.projectId, fields, onExisting: input.onExisting ?? "conflict" });
+}
+
+/** Merges `fields` into the pass (null clears an optional field). */
+export async function updatePass(scope: PassScope, ref: PassRef, fields: Record<string, unknown>, opts: FieldOptions = {}): Promise<WriteResult> {
+  const { template, target } = await resolve(scope, ref);
+  return send(scope, target, { op: "update", patch: coerced(template, fields, "update", opts) });
+}
+
+export async function setPassStatus(scope: PassScope, ref: PassRef, status: PassStatus): Promise<WriteResult> {
+  const { target } = await resolve(scope, ref);
+  return send(scope, target, { op: "status", status });
+}
+
+export async function archivePass(scope: PassScope, ref: PassRef): Promise<WriteResult> {
+  const { target } = await resolve(scope, ref);
+  return send(scope, target, { op: "archive" });
+}
+
+export async function getPass(scope: Omit<PassScope, "source">, ref: PassRef): Promise<PassView> {
+  const db = getDb(scope.env.DB);
+  let pass: PassRecord | null;
+  if ("passId" in ref) pass = await findPassById(db, ref.passId);
+  else {
+    await ownedTemplate(scope, ref.templateId);
+    pass = await findPassByTarget(db, ref.templateId, ref.externalId);
+  }
+  if (!pass || pass.projectId !== scope.projectId) throw notFound("Pass");
+  return passView(pass);
+}
+
+export async function listPasses(scope: Omit<PassScope, "source">, templateId: number, cursor: string | undefined, limit: number) {
+  await ownedTemplate(scope, templateId);
+  const after = cursor ? Number.parseInt(cursor, 10) : 0;
+  if (!Number.isSafeInteger(after) || after < 0) throw new AppError("bad_request", "The cursor is not valid.");
+  const rows = await listPassesOfTemplate(getDb(scope.env.DB), templateId, after, limit + 1);
+  const page = rows.slice(0, limit);
+  return { passes: page.map(passView), nextCursor: rows.length > limit ? String(page[page.length - 1].id) : null };
+}
+
+/**
+ * The seam for holder events (install, uninstall, personalize): the wallets call it when a device
+ * registers or Google reports a save; callbacks call it for test sends. Returns the delivery id when
+ * a callback is to be made.
+ */
+export async function emitHolderEvent(env: PassScope["env"], passId: number, input: HolderEventInput): Promise<string | null> {
+  const pass = await findPassById(getDb(env.DB), passId);
+  if (!pass) throw notFound("Pass");
+  const outcome = (await passObject(env, pass).emit(pass, input)) as EmitOutcome;
+  if (!outcome.ok) throw AppError.from(outcome.error);
+  return outcome.deliveryId;
+}
+
+/** Tells a pass's sequencer that one of its deliveries settled, so the next may go. */
+export async function deliverySettled(env: PassScope["env"], target: PassTarget, passId: number): Promise<void> {
+  await passObject(env, target).deliverySettled(passId);
+}
+
+/** Puts settled deliveries of one pass back in line. */
+export async function requeueDeliveries(env: PassScope["env"], target: PassTarget, passId: number, ids: string[]): Promise<number> {
+  return passObject(env, target).requeue(passId, ids);
+}

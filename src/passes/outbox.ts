@@ -1,0 +1,27 @@
+/**
+ * @module passes/outbox
+ * The "after a pass changed" seam. Each pass write leaves an outbox row (same D1 batch) and an id-only
+ * task on the pushes queue. The wallet consumers (Apple APNs pushes, Google object patches) hang off
+ * that queue; until a wallet is configured for a pass, taking the task is all there is to do.
+ * The cron sweep re-sends tasks the queue never took, so a change is never silently dropped.
+ */
+import { getDb } from "../db/client";
+import { claimStaleOutbox, markOutboxDone, purgeDoneOutbox } from "../db/queries/outbox";
+import { DAY, MINUTE } from "../lib/time";
+import type { PushTask } from "./pass-object";
+
+/** Marks a push task taken. Returns the pass and version it announced, or null for a duplicate. */
+export async function completeOutboxTask(env: Pick<Env, "DB">, task: PushTask, now = Date.now()) {
+  return markOutboxDone(getDb(env.DB), task.outboxId, now);
+}
+
+export const OUTBOX_RESEND_AFTER = 5 * MINUTE;
+
+/** Re-sends pending push tasks older than five minutes and forgets done ones after a week. */
+export async function sweepOutbox(env: Pick<Env, "DB" | "PUSHES_QUEUE">, now = Date.now()): Promise<number> {
+  const db = getDb(env.DB);
+  const ids = await claimStaleOutbox(db, now - OUTBOX_RESEND_AFTER, now, 100);
+  if (ids.length) await env.PUSHES_QUEUE.sendBatch(ids.map((outboxId) => ({ body: { outboxId } satisfies PushTask })));
+  await purgeDoneOutbox(db, now - 7 * DAY);
+  return ids.length;
+}

@@ -1,0 +1,60 @@
+/** zod schemas for template and pass bodies on the admin API. */
+import { z } from "zod";
+import { coerceValue } from "./fields";
+import { PASS_STATUSES } from "./transitions";
+
+export const PASS_TYPES = ["loyalty", "coupon", "eventTicket", "generic", "storeCard", "boardingPass"] as const;
+export const FIELD_TYPES = ["text", "number", "date", "url", "email", "barcode"] as const;
+/** The listener's id key: never a template field. */
+export const PASS_ID_KEY = "pass-id";
+
+const fieldDef = z
+  .object({
+    key: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,63}$/, "must match ^[a-z][a-z0-9_-]{0,63}$")
+      .refine((k) => k !== PASS_ID_KEY, `"${PASS_ID_KEY}" is reserved for the pass id`),
+    label: z.string().min(1).max(128),
+    type: z.enum(FIELD_TYPES),
+    required: z.boolean().optional(),
+    default: z.union([z.string(), z.number()]).nullable().optional(),
+  })
+  .strict();
+
+const design = z.record(z.string(), z.unknown()).nullable().optional();
+
+export const templateBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    passType: z.enum(PASS_TYPES),
+    fields: z.array(fieldDef).max(64),
+    apple: design,
+    google: design,
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const seen = new Set<string>();
+    t.fields.forEach((f, i) => {
+      if (seen.has(f.key)) ctx.addIssue({ code: "custom", path: ["fields", i, "key"], message: `duplicate field key "${f.key}"` });
+      seen.add(f.key);
+      if (f.default != null) {
+        const r = coerceValue(f.type, f.default);
+        if (!r.ok) ctx.addIssue({ code: "custom", path: ["fields", i, "default"], message: `default ${r.message}` });
+        else f.default = r.value;
+      }
+    });
+  });
+export type TemplateBody = z.output<typeof templateBody>;
+
+const fieldsObject = z.record(z.string(), z.unknown());
+
+export const createPassBody = z
+  .object({
+    externalId: z.string().trim().min(1).max(200).optional(),
+    fields: fieldsObject.default({}),
+  })
+  .strict();
+
+export const updatePassBody = z.object({ fields: fieldsObject }).strict();
+
+export const statusBody = z.object({ status: z.enum(PASS_STATUSES) }).strict();

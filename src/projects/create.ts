@@ -1,0 +1,34 @@
+/**
+ * @module projects/create
+ * Projects are created by the operator; each comes with its first API key, shown once.
+ */
+import { getDb } from "../db/client";
+import { findProject, findProjectByExternalId, insertProjectWithKey } from "../db/queries/projects";
+import { AppError, notFound } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { iso } from "../lib/time";
+import { mintApiKey } from "./api-keys";
+
+export async function createProject(env: Pick<Env, "DB">, input: { name: string; externalId?: string }, now = Date.now()) {
+  const db = getDb(env.DB);
+  if (input.externalId && (await findProjectByExternalId(db, input.externalId))) {
+    throw new AppError("already_exists", "A project with this externalId already exists.");
+  }
+  const key = await mintApiKey();
+  const project = await insertProjectWithKey(
+    db,
+    { id: newId("project"), name: input.name, externalId: input.externalId ?? null, now },
+    { key: key.key, secretHash: key.secretHash },
+  );
+  return { ...projectView(project), apiKey: { key: key.key, secret: key.secret } };
+}
+
+export async function getProject(env: Pick<Env, "DB">, projectId: string) {
+  const p = await findProject(getDb(env.DB), projectId);
+  if (!p) throw notFound("Project");
+  return projectView(p);
+}
+
+function projectView(p: { id: string; name: string; externalId: string | null; createdAt: number; updatedAt: number }) {
+  return { id: p.id, name: p.name, externalId: p.externalId, createdAt: iso(p.createdAt), updatedAt: iso(p.updatedAt) };
+}

@@ -1,0 +1,286 @@
+/**
+ * Admin REST API (api.md "Projects and keys", "Templates", "Passes"): happy paths, auth, cross-project
+ * 404s, validation with paths, body limits and content types, idempotent replays.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { basic, call, LOYALTY_FIELDS, newPass, newProject, newTemplate, operator } from "./support/http";
+
+describe("operations", () => {
+  it("answers /health", async () => {
+    const r = await call("/health");
+    expect(r).toMatchObject({ status: 200, body: { ok: true } });
+  });
+
+  it("answers unknown routes with a JSON 404 and wrong methods with 405", async () => {
+    const nf = await call("/nope");
+    expect(nf.status).toBe(404);
+    expect(nf.body.error.code).toBe("not_found");
+    const p = await newProject();
+    const m = await call(`/v1/project/${p.id}/templates`, { method: "DELETE", auth: p.auth });
+    expect(m.status).toBe(405);
+    expect(m.body.error.code).toBe("method_not_allowed");
+    expect(m.headers.get("allow")).toContain("GET");
+  });
+});
+
+describe("projects and keys", () => {
+  it("creates a project only with the operator token", async () => {
+    const none = await call("/v1/projects", { body: { name: "x" } });
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toContain("Bearer");
+    const wrong = await call("/v1/projects", { body: { name: "x" }, auth: "Bearer nope" });
+    expect(wrong.status).toBe(401);
+    const ok = await call("/v1/projects", { body: { name: "Shop", externalId: "shop-1" }, auth: operator() });
+    expect(ok.status).toBe(201);
+    expect(ok.body).toMatchObject({ name: "Shop", externalId: "shop-1" });
+    expect(ok.body.id).toMatch(/^prj_/);
+    expect(ok.body.apiKey.key).toMatch(/^pk_/);
+    expect(ok.body.apiKey.secret).toMatch(/^sk_/);
+    const dup = await call("/v1/projects", { body: { name: "Shop", externalId: "shop-1" }, auth: operator() });
+    expect(dup.status).toBe(409);
+  });
+
+  it("stores API secrets hashed, never in the clear", async () => {
+    const p = await call("/v1/projects", { body: { name: "Hash" }, auth: operator() });
+    const row = await env.DB.prepare("select secret_hash from api_keys where key = ?").bind(p.body.apiKey.key).first<{ secret_hash: string }>();
+    expect(row?.secret_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(row?.secret_hash).not.toContain(p.body.apiKey.secret);
+  });
+
+  it("authenticates with Basic key:secret and hides other projects behind 404", async () => {
+    const a = await newProject("A");
+    const b = await newProject("B");
+    expect((await call(`/v1/project/${a.id}`, { auth: a.auth })).status).toBe(200);
+    expect((await call(`/v1/project/${b.id}`, { auth: a.auth })).status).toBe(404);
+    const bad = await call(`/v1/project/${a.id}`, { auth: basic(a.key, "sk_wrong") });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get("www-authenticate")).toContain("Basic");
+    expect((await call(`/v1/project/${a.id}`)).status).toBe(401);
+    const tb = await newTemplate(b);
+    expect((await call(`/v1/template/${tb}`, { auth: a.auth })).status).toBe(404);
+    const pass = await newPass(b, tb, "b-1");
+    expect((await call(`/v1/pass/${pass.id}`, { auth: a.auth })).status).toBe(404);
+    expect((await call(`/v1/pass/${pass.id}`, { method: "PUT", auth: a.auth, body: { fields: { name: "x" } } })).status).toBe(404);
+    expect((await call(`/v1/template/${tb}/pass`, { auth: a.auth, body: { fields: { name: "x" } } })).status).toBe(404);
+  });
+
+  it("creates and deletes keys, but never the last one", async () => {
+    const p = await newProject();
+    const k = await call(`/v1/project/${p.id}/keys`, { method: "POST", auth: p.auth });
+    expect(k.status).toBe(201);
+    const second = basic(k.body.key, k.body.secret);
+    expect((await call(`/v1/project/${p.id}`, { auth: second })).status).toBe(200);
+    expect((await call(`/v1/project/${p.id}/keys/${p.key}`, { method: "DELETE", auth: second })).status).toBe(204);
+    expect((await call(`/v1/project/${p.id}`, { auth: p.auth })).status).toBe(401);
+    const last = await call(`/v1/project/${p.id}/keys/${k.body.key}`, { method: "DELETE", auth: second });
+    expect(last.status).toBe(409);
+    expect((await call(`/v1/project/${p.id}/keys/pk_unknown`, { method: "DELETE", auth: second })).status).toBe(404);
+  });
+});
+
+describe("templates", () => {
+  it("creates, lists, reads, replaces and deletes", async () => {
+    const p = await newProject();
+    const id = await newTemplate(p);
+    const list = await call(`/v1/project/${p.id}/templates`, { auth: p.auth });
+    expect(list.body.templates.map((t: { id: number }) => t.id)).toEqual([id]);
+    const got = await call(`/v1/template/${id}`, { auth: p.auth });
+    expect(got.body).toMatchObject({ id, projectId: p.id, passType: "loyalty", name: "Loyalty" });
+    expect(got.body.fields).toHaveLength(LOYALTY_FIELDS.length);
+    const put = await call(`/v1/template/${id}`, {
+      method: "PUT",
+      auth: p.auth,
+      body: { name: "Renamed", passType: "coupon", fields: [{ key: "code", label: "Code", type: "barcode" }] },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ name: "Renamed", passType: "coupon" });
+    expect((await call(`/v1/template/${id}`, { method: "DELETE", auth: p.auth })).status).toBe(204);
+    expect((await call(`/v1/template/${id}`, { auth: p.auth })).status).toBe(404);
+  });
+
+  it("refuses to delete a template that has passes", async () => {
+    const p = await newProject();
+    const id = await newTemplate(p);
+    await newPass(p, id, "keep");
+    const r = await call(`/v1/template/${id}`, { method: "DELETE", auth: p.auth });
+    expect(r.status).toBe(409);
+  });
+
+  it("validates with field paths in details", async () => {
+    const p = await newProject();
+    const r = await call(`/v1/project/${p.id}/templates`, {
+      auth: p.auth,
+      body: {
+        name: "",
+        passType: "poster",
+        fields: [
+          { key: "Bad Key", label: "x", type: "text" },
+          { key: "pass-id", label: "x", type: "text" },
+        ],
+      },
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe("validation_failed");
+    const paths = r.body.error.details.issues.map((i: { path: string }) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(["name", "passType", "fields.0.key", "fields.1.key"]));
+    const second = await call(`/v1/project/${p.id}/templates`, {
+      auth: p.auth,
+      body: {
+        name: "ok",
+        passType: "generic",
+        fields: [
+          { key: "n", label: "N", type: "number", default: "many" },
+          { key: "n", label: "N again", type: "text" },
+        ],
+      },
+    });
+    expect(second.status).toBe(400);
+    expect(second.body.error.details.issues.map((i: { path: string }) => i.path)).toEqual(["fields.0.default", "fields.1.key"]);
+  });
+});
+
+describe("request bodies", () => {
+  it("rejects non-JSON with 415, malformed JSON with 400 and large bodies with 413", async () => {
+    const p = await newProject();
+    const url = `/v1/project/${p.id}/templates`;
+    const form = await call(url, { method: "POST", auth: p.auth, raw: "name=x", headers: { "content-type": "text/plain" } });
+    expect(form.status).toBe(415);
+    expect(form.body.error.code).toBe("unsupported_media_type");
+    const broken = await call(url, { method: "POST", auth: p.auth, raw: "{nope", headers: { "content-type": "application/json" } });
+    expect(broken.status).toBe(400);
+    expect(broken.body.error.code).toBe("invalid_json");
+    const big = await call(url, {
+      auth: p.auth,
+      body: { name: "x".repeat(300 * 1024), passType: "generic", fields: [] },
+    });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe("payload_too_large");
+    const list = await call(url, { auth: p.auth });
+    expect(list.body.templates).toEqual([]);
+  });
+});
+
+describe("passes", () => {
+  it("creates with coerced fields and defaults, reads by id and by externalId", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const r = await call(`/v1/template/${t}/pass`, {
+      auth: p.auth,
+      body: { externalId: "m-1", fields: { name: "Ada", tier: 7, expires: "2027-01-31T10:00:00+02:00", site: "https://ex.com/a" } },
+    });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({
+      templateId: t,
+      projectId: p.id,
+      externalId: "m-1",
+      status: "active",
+      version: 1,
+      archivedAt: null,
+      fields: { name: "Ada", tier: "7", points: 0, expires: "2027-01-31T08:00:00.000Z", site: "https://ex.com/a" },
+    });
+    expect(Number.isInteger(r.body.id)).toBe(true);
+    expect(r.body.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(r.body).not.toHaveProperty("authenticationToken");
+    expect((await call(`/v1/pass/${r.body.id}`, { auth: p.auth })).body.externalId).toBe("m-1");
+    expect((await call(`/v1/pass/template/${t}/id/m-1`, { auth: p.auth })).body.id).toBe(r.body.id);
+    const dup = await call(`/v1/template/${t}/pass`, { auth: p.auth, body: { externalId: "m-1", fields: { name: "Ada" } } });
+    expect(dup.status).toBe(409);
+    expect(dup.body.error.code).toBe("already_exists");
+  });
+
+  it("generates an externalId when none is given", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const r = await call(`/v1/template/${t}/pass`, { auth: p.auth, body: { fields: { name: "Bo" } } });
+    expect(r.status).toBe(201);
+    expect(r.body.externalId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("rejects unknown fields, wrong types and missing required fields with paths, writing nothing", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const r = await call(`/v1/template/${t}/pass`, {
+      auth: p.auth,
+      body: { externalId: "bad", fields: { points: "lots", email: "nope", colour: "red", expires: "tomorrow", site: "ftp://x" } },
+    });
+    expect(r.status).toBe(400);
+    const paths = r.body.error.details.issues.map((i: { path: string }) => i.path).sort();
+    expect(paths).toEqual(["fields.colour", "fields.email", "fields.expires", "fields.name", "fields.points", "fields.site"].sort());
+    const count = await env.DB.prepare("select count(*) as n from passes where external_id = 'bad'").first<{ n: number }>();
+    expect(count?.n).toBe(0);
+  });
+
+  it("merges fields on PUT, clears with null, and bumps the version only on change", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const pass = await newPass(p, t, "merge", { name: "Ada", tier: "gold" });
+    const u = await call(`/v1/pass/${pass.id}`, { method: "PUT", auth: p.auth, body: { fields: { points: "12", tier: null } } });
+    expect(u.status).toBe(200);
+    expect(u.body.version).toBe(2);
+    expect(u.body.fields).toEqual({ name: "Ada", points: 12 });
+    const same = await call(`/v1/pass/template/${t}/id/merge`, { method: "PUT", auth: p.auth, body: { fields: { points: 12 } } });
+    expect(same.body.version).toBe(2);
+    const clearRequired = await call(`/v1/pass/${pass.id}`, { method: "PUT", auth: p.auth, body: { fields: { name: null } } });
+    expect(clearRequired.status).toBe(400);
+    const missing = await call(`/v1/pass/template/${t}/id/nobody`, { method: "PUT", auth: p.auth, body: { fields: { points: 1 } } });
+    expect(missing.status).toBe(404);
+  });
+
+  it("lists passes of a template with a cursor", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    for (const id of ["l1", "l2", "l3"]) await newPass(p, t, id);
+    const first = await call(`/v1/template/${t}/passes?limit=2`, { auth: p.auth });
+    expect(first.body.passes.map((x: { externalId: string }) => x.externalId)).toEqual(["l1", "l2"]);
+    expect(first.body.nextCursor).toBeTruthy();
+    const second = await call(`/v1/template/${t}/passes?limit=2&cursor=${first.body.nextCursor}`, { auth: p.auth });
+    expect(second.body.passes.map((x: { externalId: string }) => x.externalId)).toEqual(["l3"]);
+    expect(second.body.nextCursor).toBeNull();
+    expect((await call(`/v1/template/${t}/passes?limit=500`, { auth: p.auth })).status).toBe(400);
+  });
+
+  it("archives: DELETE returns the archived pass and later writes answer 410", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const pass = await newPass(p, t, "arch");
+    const a = await call(`/v1/pass/${pass.id}`, { method: "DELETE", auth: p.auth });
+    expect(a.status).toBe(200);
+    expect(a.body.archivedAt).not.toBeNull();
+    expect(a.body.status).toBe("active");
+    const w = await call(`/v1/pass/${pass.id}`, { method: "PUT", auth: p.auth, body: { fields: { points: 1 } } });
+    expect(w.status).toBe(410);
+    expect(w.body.error.code).toBe("pass_archived");
+    expect((await call(`/v1/pass/${pass.id}/status`, { auth: p.auth, body: { status: "expired" } })).status).toBe(410);
+    expect((await call(`/v1/pass/${pass.id}`, { method: "DELETE", auth: p.auth })).status).toBe(410);
+    expect((await call(`/v1/pass/${pass.id}`, { auth: p.auth })).body.archivedAt).toBe(a.body.archivedAt);
+  });
+});
+
+describe("Idempotency-Key", () => {
+  it("replays the first response and runs the write once", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const req = { auth: p.auth, body: { externalId: "idem", fields: { name: "Ada" } }, headers: { "idempotency-key": "k-1" } };
+    const first = await call(`/v1/template/${t}/pass`, req);
+    const again = await call(`/v1/template/${t}/pass`, req);
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    const other = await call(`/v1/template/${t}/pass`, { ...req, body: { externalId: "idem-2", fields: { name: "Bo" } } });
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe("idempotency_conflict");
+  });
+
+  it("replays an error response too", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const req = { auth: p.auth, body: { externalId: "e", fields: {} }, headers: { "idempotency-key": "k-err" } };
+    const first = await call(`/v1/template/${t}/pass`, req);
+    const again = await call(`/v1/template/${t}/pass`, req);
+    expect(first.status).toBe(400);
+    expect(again.status).toBe(400);
+    expect(again.body).toEqual(first.body);
+  });
+});

@@ -1,0 +1,5 @@
+// Runs once per test file (storage is per file): applies the same SQL wrangler applies.
+import { applyD1Migrations } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+
+await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
