@@ -103,6 +103,7 @@ CREATE TABLE `inbound_events` (
 	`pass_id` integer,
 	`pass_version` integer,
 	`replay_of` text,
+	`duplicate_of` text,
 	FOREIGN KEY (`integration_id`) REFERENCES `integrations`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint

@@ -3,12 +3,13 @@
  * Durable Object class. Nothing imports this file.
  */
 import { buildApp } from "./app";
+import { listenerRoutes } from "./listener";
 import { completeOutboxTask, sweepOutbox, type PushTask } from "./passes";
 import { purgeExpiredIdempotencyKeys } from "./projects";
 
 export { PassObject } from "./passes";
 
-const app = buildApp();
+const app = buildApp({ root: [listenerRoutes] });
 
 export default {
   fetch: app.fetch,

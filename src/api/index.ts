@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { projectAuth, sameProject } from "./auth";
 import { idempotency } from "./idempotency";
+import { integrationRoutes } from "./integrations";
 import { passRoutes } from "./passes";
 import { operatorRoutes, projectRoutes } from "./projects";
 import { templateRoutes } from "./templates";
@@ -19,6 +20,6 @@ export function buildApi(extra: Hono<AppEnv>[] = []): Hono<AppEnv> {
   for (const prefix of PROJECT_PREFIXES) api.use(prefix, projectAuth, idempotency);
   api.use("/v1/project/:projectId", sameProject);
   api.use("/v1/project/:projectId/*", sameProject);
-  for (const r of [projectRoutes, templateRoutes, passRoutes, ...extra]) api.route("/", r);
+  for (const r of [projectRoutes, templateRoutes, passRoutes, integrationRoutes, ...extra]) api.route("/", r);
   return api;
 }

@@ -47,7 +47,10 @@ export const inboundEvents = sqliteTable(
     errorMessage: text("error_message"),
     passId: integer("pass_id"),
     passVersion: integer("pass_version"),
+    /** Set on a manual replay: the event whose body was run again. */
     replayOf: text("replay_of"),
+    /** Set when a repeated webhook-id / Idempotency-Key got the first response back. */
+    duplicateOf: text("duplicate_of"),
   },
   (t) => [
     index("inbound_events_integration_idx").on(t.integrationId, t.receivedAt),

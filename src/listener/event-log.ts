@@ -1,0 +1,140 @@
+/**
+ * @module listener/event-log
+ * The inbound event log: every listener request is recorded with a selection of its headers (secrets
+ * redacted), its raw body up to the size limit, the outcome and the pass it touched. Listing is
+ * newest first; a replay runs a logged body through the integration's *current* mapping.
+ */
+import { getDb } from "../db/client";
+import { findInboundEvent, insertInboundEvent, listInboundEvents } from "../db/queries/integrations";
+import type { InboundEventRecord, IntegrationRecord } from "../db/schema";
+import { AppError, isAppError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { iso } from "../lib/time";
+import { ownedTemplate, type PassScope } from "../passes";
+import { ownedIntegration, type IntegrationScope } from "./integrations";
+import { errorOutcome, processPayload, type Outcome } from "./process";
+
+/** Headers worth keeping for debugging; signatures and credentials are recorded as present only. */
+const KEPT = ["content-type", "content-length", "user-agent", "webhook-id", "webhook-timestamp", "idempotency-key", "x-request-id"];
+const REDACTED = ["authorization", "webhook-signature", "x-passhook-signature", "cookie"];
+
+export function selectHeaders(h: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of KEPT) {
+    const v = h.get(name);
+    if (v !== null) out[name] = v.slice(0, 512);
+  }
+  for (const name of REDACTED) if (h.has(name)) out[name] = "[redacted]";
+  return out;
+}
+
+export interface EventDraft {
+  integrationId: string;
+  receivedAt: number;
+  headers: Record<string, string>;
+  contentType: string | null;
+  body: string;
+  bodyTruncated: boolean;
+  idempotencyKey: string | null;
+  replayOf?: string | null;
+  duplicateOf?: string | null;
+}
+
+export async function recordEvent(env: Pick<Env, "DB">, draft: EventDraft, outcome: Outcome): Promise<string> {
+  const id = newId("inboundEvent");
+  await insertInboundEvent(getDb(env.DB), {
+    id,
+    integrationId: draft.integrationId,
+    receivedAt: draft.receivedAt,
+    headers: draft.headers,
+    contentType: draft.contentType,
+    body: draft.body,
+    bodyTruncated: draft.bodyTruncated,
+    idempotencyKey: draft.idempotencyKey,
+    statusCode: outcome.status,
+    response: outcome.body,
+    errorCode: outcome.error?.code ?? null,
+    errorMessage: outcome.error?.message ?? null,
+    passId: outcome.passId ?? null,
+    passVersion: outcome.passVersion ?? null,
+    replayOf: draft.replayOf ?? null,
+    duplicateOf: draft.duplicateOf ?? null,
+  });
+  return id;
+}
+
+/** Runs `fn`, turning an AppError into its outcome; other errors become a generic, logged 500. */
+export async function outcomeOf(fn: () => Promise<Outcome>, where: string): Promise<Outcome> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isAppError(e)) return errorOutcome(e);
+    console.error(JSON.stringify({ msg: "listener failure", where, error: e instanceof Error ? `${e.name}: ${e.message}` : "non-error" }));
+    return errorOutcome(new AppError("internal", "Internal error."));
+  }
+}
+
+export function eventView(e: InboundEventRecord) {
+  return {
+    id: e.id,
+    integrationId: e.integrationId,
+    receivedAt: iso(e.receivedAt),
+    headers: e.headers,
+    contentType: e.contentType,
+    body: e.body,
+    bodyTruncated: e.bodyTruncated,
+    idempotencyKey: e.idempotencyKey,
+    statusCode: e.statusCode,
+    response: e.response,
+    error: e.errorCode ? { code: e.errorCode, message: e.errorMessage } : null,
+    passId: e.passId,
+    passVersion: e.passVersion,
+    replayOf: e.replayOf,
+    duplicateOf: e.duplicateOf,
+  };
+}
+
+function parseCursor(cursor: string | undefined): { at: number; id: string } | null {
+  if (!cursor) return null;
+  const m = /^(\d{1,15})\.(evt_[0-9a-z]+)$/.exec(cursor);
+  if (!m) throw new AppError("bad_request", "The cursor is not valid.");
+  return { at: Number(m[1]), id: m[2] };
+}
+
+export async function listEvents(scope: IntegrationScope, integrationId: string, cursor: string | undefined, limit: number) {
+  await ownedIntegration(scope, integrationId);
+  const rows = await listInboundEvents(getDb(scope.env.DB), integrationId, parseCursor(cursor), limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { events: page.map(eventView), nextCursor: rows.length > limit && last ? `${last.receivedAt}.${last.id}` : null };
+}
+
+/** Statuses refused before the body was processed: there is nothing trustworthy to replay. */
+const NOT_REPLAYABLE = new Set([401, 413, 429]);
+
+export async function replayEvent(scope: IntegrationScope & { env: PassScope["env"] }, integrationId: string, eventId: string, now = Date.now()) {
+  const { row: integration } = await ownedIntegration(scope, integrationId);
+  const db = getDb(scope.env.DB);
+  const original = await findInboundEvent(db, integrationId, eventId);
+  if (!original) throw new AppError("not_found", "Event not found.");
+  if (NOT_REPLAYABLE.has(original.statusCode) || original.bodyTruncated) {
+    throw new AppError("not_replayable", "This event was refused before processing (signature, size or rate limit); there is no trusted body to replay.");
+  }
+  const draft: EventDraft = {
+    integrationId,
+    receivedAt: now,
+    headers: original.headers,
+    contentType: original.contentType,
+    body: original.body,
+    bodyTruncated: false,
+    idempotencyKey: null,
+    replayOf: original.id,
+  };
+  const outcome = await outcomeOf(async () => {
+    const template = await ownedTemplate(scope, integration.templateId);
+    return processPayload(scope.env, integration as IntegrationRecord, template.fields, original.body, original.contentType);
+  }, "replay");
+  const id = await recordEvent(scope.env, draft, outcome);
+  const stored = await findInboundEvent(db, integrationId, id);
+  return eventView(stored!);
+}

@@ -1,0 +1,14 @@
+/** The listener domain: integrations, their listener endpoint, mapping, and the inbound event log. */
+export { listenerRoutes } from "./routes";
+export {
+  createIntegration,
+  listIntegrations,
+  getIntegration,
+  patchIntegration,
+  deleteIntegration,
+  rotateIntegration,
+  type IntegrationScope,
+} from "./integrations";
+export { listEvents, replayEvent } from "./event-log";
+export { createIntegrationBody, patchIntegrationBody, INTEGRATION_ACTIONS } from "./schemas";
+export { applyMapping, checkMapping, expectedPayload, PASS_ID } from "./mapping";

@@ -1,0 +1,145 @@
+/**
+ * @module listener/integrations
+ * Integration verbs: one template + one action + a field mapping, reachable at an unguessable
+ * listener URL. The URL's token (256 random bits) is shown once, at creation and on rotation, and
+ * stored only as its SHA-256; the optional signing secret is stored encrypted under MASTER_KEY.
+ */
+import { getDb } from "../db/client";
+import {
+  deleteIntegration as deleteRow,
+  findIntegration,
+  insertIntegration,
+  listIntegrationsOfProject,
+  updateIntegration,
+} from "../db/queries/integrations";
+import type { IntegrationAction, IntegrationRecord, TemplateRecord } from "../db/schema";
+import { encryptSecret, sha256Hex } from "../lib/crypto";
+import { notFound, validationError } from "../lib/errors";
+import { newId, newToken } from "../lib/ids";
+import { iso } from "../lib/time";
+import { ownedTemplate } from "../passes";
+import { checkMapping, expectedPayload, type FieldMapping } from "./mapping";
+
+export interface IntegrationScope {
+  env: Pick<Env, "DB" | "MASTER_KEY">;
+  projectId: string;
+  /** Base of listener URLs: PUBLIC_URL, else the request's origin. */
+  publicUrl: string;
+}
+
+export const secretContext = (integrationId: string) => `integration-signing:${integrationId}`;
+
+function view(scope: IntegrationScope, row: IntegrationRecord, template: TemplateRecord, token?: string) {
+  return {
+    id: row.id,
+    projectId: row.projectId,
+    templateId: row.templateId,
+    name: row.name,
+    action: row.action,
+    fieldMapping: row.fieldMapping,
+    enabled: row.enabled,
+    signed: row.signingSecretEnc != null,
+    ...(token ? { listenerUrl: `${scope.publicUrl}/hooks/${token}` } : {}),
+    listenerUrlHint: `${scope.publicUrl}/hooks/${row.tokenHint}…`,
+    expectedPayload: expectedPayload({ action: row.action, fields: template.fields, mapping: row.fieldMapping }),
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+  };
+}
+
+async function mintToken() {
+  const token = newToken(32);
+  return { token, tokenHash: await sha256Hex(token), tokenHint: token.slice(0, 6) };
+}
+
+function assertMapping(action: IntegrationAction, template: TemplateRecord, mapping: FieldMapping) {
+  const issues = checkMapping({ action, fields: template.fields, mapping });
+  if (issues.length) throw validationError(issues, "The field mapping does not fit this template and action.");
+}
+
+async function owned(scope: IntegrationScope, id: string) {
+  const row = await findIntegration(getDb(scope.env.DB), id);
+  if (!row || row.projectId !== scope.projectId) throw notFound("Integration");
+  return { row, template: await ownedTemplate(scope, row.templateId) };
+}
+
+export interface CreateIntegrationInput {
+  name?: string;
+  templateId: number;
+  action: IntegrationAction;
+  fieldMapping?: FieldMapping;
+  signingSecret?: string;
+}
+
+export async function createIntegration(scope: IntegrationScope, input: CreateIntegrationInput, now = Date.now()) {
+  const template = await ownedTemplate(scope, input.templateId);
+  const mapping = input.fieldMapping ?? {};
+  assertMapping(input.action, template, mapping);
+  const id = newId("integration");
+  const t = await mintToken();
+  const row = await insertIntegration(getDb(scope.env.DB), {
+    id,
+    projectId: scope.projectId,
+    templateId: template.id,
+    name: input.name ?? `${input.action} ${template.name}`,
+    action: input.action,
+    fieldMapping: mapping,
+    signingSecretEnc: input.signingSecret ? await encryptSecret(scope.env.MASTER_KEY, input.signingSecret, secretContext(id)) : null,
+    tokenHash: t.tokenHash,
+    tokenHint: t.tokenHint,
+    enabled: true,
+    createdAt: now,
+    updatedAt: now,
+  });
+  return view(scope, row, template, t.token);
+}
+
+export async function listIntegrations(scope: IntegrationScope) {
+  const db = getDb(scope.env.DB);
+  const rows = await listIntegrationsOfProject(db, scope.projectId);
+  const templates = new Map<number, TemplateRecord>();
+  for (const r of rows) if (!templates.has(r.templateId)) templates.set(r.templateId, await ownedTemplate(scope, r.templateId));
+  return rows.map((r) => view(scope, r, templates.get(r.templateId)!));
+}
+
+export async function getIntegration(scope: IntegrationScope, id: string) {
+  const { row, template } = await owned(scope, id);
+  return view(scope, row, template);
+}
+
+export interface PatchIntegrationInput {
+  name?: string;
+  fieldMapping?: FieldMapping;
+  signingSecret?: string | null;
+  enabled?: boolean;
+}
+
+export async function patchIntegration(scope: IntegrationScope, id: string, input: PatchIntegrationInput, now = Date.now()) {
+  const { row, template } = await owned(scope, id);
+  const patch: Partial<IntegrationRecord> = { updatedAt: now };
+  if (input.name !== undefined) patch.name = input.name;
+  if (input.enabled !== undefined) patch.enabled = input.enabled;
+  if (input.fieldMapping !== undefined) {
+    assertMapping(row.action, template, input.fieldMapping);
+    patch.fieldMapping = input.fieldMapping;
+  }
+  if (input.signingSecret !== undefined) {
+    patch.signingSecretEnc = input.signingSecret === null ? null : await encryptSecret(scope.env.MASTER_KEY, input.signingSecret, secretContext(id));
+  }
+  return view(scope, await updateIntegration(getDb(scope.env.DB), id, patch), template);
+}
+
+export async function deleteIntegration(scope: IntegrationScope, id: string): Promise<void> {
+  await owned(scope, id);
+  await deleteRow(getDb(scope.env.DB), id);
+}
+
+/** Issues a new listener URL; the old one answers 404 from now on. */
+export async function rotateIntegration(scope: IntegrationScope, id: string, now = Date.now()) {
+  const { template } = await owned(scope, id);
+  const t = await mintToken();
+  const row = await updateIntegration(getDb(scope.env.DB), id, { tokenHash: t.tokenHash, tokenHint: t.tokenHint, updatedAt: now });
+  return view(scope, row, template, t.token);
+}
+
+export { owned as ownedIntegration };

@@ -1,0 +1,140 @@
+/**
+ * @module listener/mapping
+ * How a sender's JSON becomes a pass write (pure). By default each template field is read from the
+ * key of the same name and the pass id from `pass-id`. An integration's `fieldMapping` renames
+ * (`"points": "customer.loyalty.points"`, a dotted path into nested JSON) or removes (`null`) a field;
+ * `pass-id` can be renamed, never removed (WalletThat: "every action requires the inclusion of the
+ * pass-id field ... and cannot be removed"). Status and archive actions read `pass-id` only.
+ * Keys the mapping does not read are reported as `ignoredFields`, so a sender with extra data works.
+ */
+import type { FieldDef, FieldType, IntegrationAction } from "../db/schema";
+import type { FieldIssue } from "../lib/errors";
+import { err, ok, type Result } from "../lib/result";
+
+export const PASS_ID = "pass-id";
+export const FIELD_ACTIONS: readonly IntegrationAction[] = ["create", "update"];
+
+export type FieldMapping = Record<string, string | null>;
+
+export interface MappingSpec {
+  action: IntegrationAction;
+  fields: readonly FieldDef[];
+  mapping: FieldMapping;
+}
+
+const SOURCE_PATH = /^[^.\s][^\s]{0,199}$/;
+
+/** Checks a mapping against its template and action; the issues name `fieldMapping.<key>`. */
+export function checkMapping(spec: MappingSpec): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const keys = new Set(spec.fields.map((f) => f.key));
+  const takesFields = FIELD_ACTIONS.includes(spec.action);
+  for (const [target, source] of Object.entries(spec.mapping)) {
+    const path = `fieldMapping.${target}`;
+    if (target === PASS_ID) {
+      if (source === null) issues.push({ path, message: "pass-id is mandatory for every action and cannot be removed" });
+    } else if (!takesFields) {
+      issues.push({ path, message: `the ${spec.action} action reads pass-id only; fields cannot be mapped` });
+      continue;
+    } else if (!keys.has(target)) {
+      issues.push({ path, message: "is not a field of this template" });
+      continue;
+    }
+    if (source !== null && !SOURCE_PATH.test(source)) issues.push({ path, message: "must be a source key or dotted path (no spaces, at most 200 characters)" });
+  }
+  return issues;
+}
+
+/** Every (target -> source) pair the integration reads, pass-id first. */
+export function resolveSources(spec: MappingSpec): { target: string; source: string }[] {
+  const out = [{ target: PASS_ID, source: spec.mapping[PASS_ID] ?? PASS_ID }];
+  if (!FIELD_ACTIONS.includes(spec.action)) return out;
+  for (const f of spec.fields) {
+    const source = Object.prototype.hasOwnProperty.call(spec.mapping, f.key) ? spec.mapping[f.key] : f.key;
+    if (source !== null) out.push({ target: f.key, source });
+  }
+  return out;
+}
+
+/** Reads a dotted path; a literal key containing dots (form posts) wins over nesting. */
+export function readPath(payload: Record<string, unknown>, path: string): { found: boolean; value: unknown; top: string } {
+  if (Object.prototype.hasOwnProperty.call(payload, path)) return { found: true, value: payload[path], top: path };
+  const parts = path.split(".");
+  let cur: unknown = payload;
+  for (const part of parts) {
+    if (cur === null || typeof cur !== "object" || !Object.prototype.hasOwnProperty.call(cur, part)) {
+      return { found: false, value: undefined, top: parts[0] };
+    }
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return { found: true, value: cur, top: parts[0] };
+}
+
+export interface Mapped {
+  externalId: string;
+  /** Raw values keyed by template field, only those the sender sent; typed later by the template. */
+  values: Record<string, unknown>;
+  /** Template field -> the sender's key, to name fields in errors the way the sender knows them. */
+  sourceOf: Record<string, string>;
+  ignoredFields: string[];
+}
+
+export function applyMapping(spec: MappingSpec, payload: Record<string, unknown>): Result<Mapped, FieldIssue[]> {
+  const used = new Set<string>();
+  const values: Record<string, unknown> = {};
+  const sourceOf: Record<string, string> = {};
+  let externalId: string | null = null;
+  const issues: FieldIssue[] = [];
+
+  for (const { target, source } of resolveSources(spec)) {
+    const r = readPath(payload, source);
+    if (!r.found) {
+      if (target === PASS_ID) issues.push({ path: source, message: `is required: it carries the pass-id` });
+      continue;
+    }
+    used.add(r.top);
+    sourceOf[target] = source;
+    if (target === PASS_ID) {
+      const v = r.value;
+      const s = typeof v === "number" && Number.isFinite(v) ? String(v) : typeof v === "string" ? v.trim() : null;
+      if (!s || s.length > 200) issues.push({ path: source, message: "pass-id must be a non-empty string or number of at most 200 characters" });
+      else externalId = s;
+    } else {
+      values[target] = r.value;
+    }
+  }
+  if (issues.length || externalId === null) return err(issues);
+  const ignoredFields = Object.keys(payload).filter((k) => !used.has(k));
+  return ok({ externalId, values, sourceOf, ignoredFields });
+}
+
+const EXAMPLES: Record<FieldType, string | number> = {
+  text: "text",
+  number: 0,
+  date: "2027-01-31",
+  url: "https://example.com",
+  email: "holder@example.com",
+  barcode: "123456789",
+};
+
+/** An example body the sender should post (WalletThat's "review the data fields expected" step). */
+export function expectedPayload(spec: MappingSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const byKey = new Map(spec.fields.map((f) => [f.key, f]));
+  for (const { target, source } of resolveSources(spec)) {
+    const def = byKey.get(target);
+    const example = target === PASS_ID ? "pass-123" : (def?.default ?? EXAMPLES[def!.type]);
+    setPath(out, source, example);
+  }
+  return out;
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown) {
+  const parts = path.split(".");
+  let cur = obj;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof cur[part] !== "object" || cur[part] === null) cur[part] = {};
+    cur = cur[part] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]] = value;
+}

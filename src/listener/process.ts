@@ -1,0 +1,81 @@
+/**
+ * @module listener/process
+ * Runs one listener body through an integration: parse (JSON or form), map, coerce, and one pass
+ * verb through the pass's Durable Object. Shared by live requests and replays from the event log,
+ * so a replay behaves exactly like a new request under the integration's current mapping.
+ */
+import type { FieldDef, IntegrationRecord } from "../db/schema";
+import { isJsonContentType, parseJsonText } from "../lib/body";
+import { AppError, validationError } from "../lib/errors";
+import { archivePass, createPass, setPassStatus, updatePass, type PassScope, type WriteResult } from "../passes";
+import { applyMapping } from "./mapping";
+
+export interface Outcome {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  error?: { code: string; message: string };
+  passId?: number;
+  passVersion?: number;
+}
+
+export function errorOutcome(e: AppError): Outcome {
+  return { status: e.status, body: e.toBody(), headers: e.headers, error: { code: e.code, message: e.message } };
+}
+
+const FORM = "application/x-www-form-urlencoded";
+
+/** The payload as an object: JSON objects and form posts only. */
+export function parsePayload(text: string, contentType: string | null): Record<string, unknown> {
+  const mime = (contentType ?? "").split(";")[0].trim().toLowerCase();
+  if (mime === FORM) return Object.fromEntries(new URLSearchParams(text));
+  if (!isJsonContentType(contentType)) {
+    throw new AppError("unsupported_media_type", `Send the payload as application/json or ${FORM}.`, { contentType });
+  }
+  const value = text.trim() === "" ? {} : parseJsonText(text);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new AppError("bad_request", "The payload must be a JSON object.");
+  }
+  return value as Record<string, unknown>;
+}
+
+const STATUS_OF = { expire: "expired", void: "voided", redeem: "redeemed" } as const;
+
+export async function processPayload(
+  env: PassScope["env"],
+  integration: IntegrationRecord,
+  fields: readonly FieldDef[],
+  text: string,
+  contentType: string | null,
+): Promise<Outcome> {
+  const payload = parsePayload(text, contentType);
+  const spec = { action: integration.action, fields, mapping: integration.fieldMapping };
+  const mapped = applyMapping(spec, payload);
+  if (!mapped.ok) throw validationError(mapped.error, "The payload does not carry a usable pass-id.");
+  const { externalId, values, sourceOf, ignoredFields } = mapped.value;
+  const scope: PassScope = { env, projectId: integration.projectId, source: `listener:${integration.id}` };
+  const ref = { templateId: integration.templateId, externalId };
+  const pathOf = (key: string) => sourceOf[key] ?? key;
+
+  let result: WriteResult;
+  switch (integration.action) {
+    case "create":
+      result = await createPass(scope, integration.templateId, { externalId, fields: values, onExisting: "identical-ok" }, { pathOf });
+      break;
+    case "update":
+      result = await updatePass(scope, ref, values, { pathOf });
+      break;
+    case "archive":
+      result = await archivePass(scope, ref);
+      break;
+    default:
+      result = await setPassStatus(scope, ref, STATUS_OF[integration.action]);
+  }
+  const { pass } = result;
+  return {
+    status: result.created ? 201 : 200,
+    body: { passId: pass.id, externalId: pass.externalId, action: integration.action, status: pass.status, version: pass.version, ignoredFields },
+    passId: pass.id,
+    passVersion: pass.version,
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * @module listener/signature
+ * Inbound signatures for listeners with a signing secret. Two schemes, either is enough:
+ * - Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`), HMAC-SHA256
+ *   over `id.timestamp.body`, 5 minute tolerance both ways (spec "Verifying webhook authenticity").
+ *   The key is the base64 after `whsec_` when the secret has that prefix (the libraries' default),
+ *   else the secret's UTF-8 bytes (the libraries' raw format).
+ * - `X-Passhook-Signature: sha256=<hex HMAC-SHA256 of the raw body>` keyed by the secret's UTF-8
+ *   bytes (GitHub's X-Hub-Signature-256 shape), for senders that can only sign the body.
+ */
+import { constantTimeEqual, hmacSha256, toHex, utf8 } from "../lib/crypto";
+import { err, ok, type Result } from "../lib/result";
+import { signingKey, verifyStandardSignature } from "../lib/standard-webhooks";
+
+export type SignatureFailure = { reason: "missing" | "bad_signature" | "bad_timestamp" };
+
+export async function verifyListenerSignature(
+  secret: string,
+  headers: Headers,
+  body: string,
+  nowSec: number,
+): Promise<Result<"standard" | "hmac", SignatureFailure>> {
+  const id = headers.get("webhook-id");
+  const ts = headers.get("webhook-timestamp");
+  const sig = headers.get("webhook-signature");
+  if (id && ts && sig) {
+    const r = await verifyStandardSignature(signingKey(secret), id, ts, body, sig, nowSec);
+    return r.ok ? ok("standard") : err({ reason: r.error });
+  }
+  const plain = headers.get("x-passhook-signature");
+  if (plain) {
+    const m = /^sha256=([0-9a-fA-F]{64})$/.exec(plain.trim());
+    if (!m) return err({ reason: "bad_signature" });
+    const expected = toHex(await hmacSha256(utf8(secret), body));
+    return (await constantTimeEqual(expected, m[1].toLowerCase())) ? ok("hmac") : err({ reason: "bad_signature" });
+  }
+  return err({ reason: "missing" });
+}
