@@ -157,7 +157,8 @@ CREATE TABLE `deliveries` (
 	`last_error` text,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL,
-	`completed_at` integer
+	`completed_at` integer,
+	`dead_lettered_at` integer
 );
 --> statement-breakpoint
 CREATE INDEX `deliveries_project_idx` ON `deliveries` (`project_id`,`created_at`);--> statement-breakpoint

@@ -3,8 +3,9 @@
  * Durable Object class. Nothing imports this file.
  */
 import { buildApp } from "./app";
+import { consumeCallbacks, consumeDeadLetters, sweepDeliveries } from "./callbacks";
 import { listenerRoutes } from "./listener";
-import { completeOutboxTask, sweepOutbox, type PushTask } from "./passes";
+import { completeOutboxTask, sweepOutbox, type DeliveryTask, type PushTask } from "./passes";
 import { purgeExpiredIdempotencyKeys } from "./projects";
 
 export { PassObject } from "./passes";
@@ -16,6 +17,10 @@ export default {
 
   async queue(batch, env) {
     switch (batch.queue) {
+      case "passhook-callbacks":
+        return consumeCallbacks(batch as MessageBatch<DeliveryTask>, env);
+      case "passhook-callbacks-dlq":
+        return consumeDeadLetters(batch as MessageBatch<DeliveryTask>, env);
       case "passhook-pushes":
         for (const msg of batch.messages) {
           await completeOutboxTask(env, msg.body as PushTask);
@@ -35,6 +40,6 @@ export default {
   },
 
   async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(Promise.all([sweepOutbox(env), purgeExpiredIdempotencyKeys(env)]));
+    ctx.waitUntil(Promise.all([sweepOutbox(env), sweepDeliveries(env), purgeExpiredIdempotencyKeys(env)]));
   },
 } satisfies ExportedHandler<Env>;

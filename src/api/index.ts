@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { projectAuth, sameProject } from "./auth";
+import { callbackRoutes } from "./callback-settings";
 import { idempotency } from "./idempotency";
 import { integrationRoutes } from "./integrations";
 import { passRoutes } from "./passes";
@@ -20,6 +21,6 @@ export function buildApi(extra: Hono<AppEnv>[] = []): Hono<AppEnv> {
   for (const prefix of PROJECT_PREFIXES) api.use(prefix, projectAuth, idempotency);
   api.use("/v1/project/:projectId", sameProject);
   api.use("/v1/project/:projectId/*", sameProject);
-  for (const r of [projectRoutes, templateRoutes, passRoutes, integrationRoutes, ...extra]) api.route("/", r);
+  for (const r of [projectRoutes, templateRoutes, passRoutes, integrationRoutes, callbackRoutes, ...extra]) api.route("/", r);
   return api;
 }

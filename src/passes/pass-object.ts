@@ -13,7 +13,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { getDb, type Db } from "../db/client";
-import { activeCallbackRegistration, claimNextDelivery, requeueDeliveries, writeHolderEvent } from "../db/queries/deliveries";
+import { hasCallbackRegistration, claimNextDelivery, requeueDeliveries, writeHolderEvent } from "../db/queries/deliveries";
 import { findPassByTarget, writePassChange } from "../db/queries/passes";
 import type { DeliveryEvent, PassRecord } from "../db/schema";
 import type { SerializedAppError } from "../lib/errors";
@@ -103,7 +103,7 @@ export class PassObject extends DurableObject<Env> {
       const pass = await this.load(target);
       if (!pass) return { ok: false, error: { code: "not_found", message: "Pass not found.", details: null } };
       const db = this.db();
-      const deliver = input.test || (await activeCallbackRegistration(db, pass.projectId));
+      const deliver = input.test || (await hasCallbackRegistration(db, pass.projectId));
       const deliveryId = deliver ? newId("delivery") : null;
       const details: Record<string, unknown> = { platform: input.platform };
       if (input.personalization) details.personalization = input.personalization;

@@ -6,13 +6,17 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { callbackSettings, deliveries, passEvents, type DeliveryEvent } from "../schema";
 
-export async function activeCallbackRegistration(db: Db, projectId: string): Promise<boolean> {
+/**
+ * Whether the project has a callback server. A disabled one (after a 410) still counts: its
+ * deliveries are created and fail at once, so `recover` can send them after re-registration.
+ */
+export async function hasCallbackRegistration(db: Db, projectId: string): Promise<boolean> {
   const rows = await db
-    .select({ disabledAt: callbackSettings.disabledAt })
+    .select({ projectId: callbackSettings.projectId })
     .from(callbackSettings)
     .where(eq(callbackSettings.projectId, projectId))
     .limit(1);
-  return rows.length === 1 && rows[0].disabledAt == null;
+  return rows.length === 1;
 }
 
 export interface HolderEventWrite {

@@ -45,6 +45,8 @@ export const deliveries = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     completedAt: integer("completed_at"),
+    /** When the dead-letter queue's consumer took the parked task. */
+    deadLetteredAt: integer("dead_lettered_at"),
   },
   (t) => [
     index("deliveries_project_idx").on(t.projectId, t.createdAt),

@@ -1,0 +1,23 @@
+/**
+ * @module callbacks/sweep
+ * The cron safety net for deliveries: a pending delivery whose attempt was due 15 minutes ago has lost
+ * its queue task (send failed, message lost), so it is sent again; a pass with waiting deliveries and
+ * none in flight missed its pump (a crash between settle and send), so its sequencer is poked.
+ */
+import { getDb } from "../db/client";
+import { claimOverduePending, stalledPasses } from "../db/queries/callbacks";
+import { MINUTE } from "../lib/time";
+import { deliverySettled, type DeliveryTask } from "../passes";
+import type { ConsumerEnv } from "./consumer";
+
+export const OVERDUE_AFTER = 15 * MINUTE;
+export const STALLED_AFTER = 5 * MINUTE;
+
+export async function sweepDeliveries(env: ConsumerEnv, now = Date.now()) {
+  const db = getDb(env.DB);
+  const overdue = await claimOverduePending(db, now - OVERDUE_AFTER, now, 100);
+  if (overdue.length) await env.CALLBACKS_QUEUE.sendBatch(overdue.map((deliveryId) => ({ body: { deliveryId } satisfies DeliveryTask })));
+  const stalled = await stalledPasses(db, now - STALLED_AFTER, 50);
+  for (const p of stalled) await deliverySettled(env, { templateId: p.templateId, externalId: p.externalId }, p.passId);
+  return { resent: overdue.length, pumped: stalled.length };
+}

@@ -1,0 +1,162 @@
+/** Callback registrations, delivery reads for the log API and the consumer, and attempt records. */
+import { and, desc, eq, gte, lt, or, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import {
+  callbackSettings,
+  deliveries,
+  deliveryAttempts,
+  passes,
+  type CallbackSettingsRecord,
+  type DeliveryRecord,
+  type DeliveryStatus,
+} from "../schema";
+
+export async function findCallbackSettings(db: Db, projectId: string): Promise<CallbackSettingsRecord | null> {
+  const rows = await db.select().from(callbackSettings).where(eq(callbackSettings.projectId, projectId)).limit(1);
+  return rows[0] ?? null;
+}
+
+export async function upsertCallbackSettings(db: Db, row: CallbackSettingsRecord): Promise<void> {
+  await db
+    .insert(callbackSettings)
+    .values(row)
+    .onConflictDoUpdate({
+      target: callbackSettings.projectId,
+      set: { baseUrl: row.baseUrl, headersEnc: row.headersEnc, disabledAt: null, disabledReason: null, updatedAt: row.updatedAt },
+    });
+}
+
+export async function updateCallbackSettings(db: Db, projectId: string, patch: Partial<CallbackSettingsRecord>): Promise<void> {
+  await db.update(callbackSettings).set(patch).where(eq(callbackSettings.projectId, projectId));
+}
+
+export async function deleteCallbackSettings(db: Db, projectId: string): Promise<boolean> {
+  const rows = await db.delete(callbackSettings).where(eq(callbackSettings.projectId, projectId)).returning({ p: callbackSettings.projectId });
+  return rows.length === 1;
+}
+
+export interface DeliveryWithPass {
+  delivery: DeliveryRecord;
+  templateId: number;
+  externalId: string;
+}
+
+/** A delivery with what is needed to reach its pass's Durable Object. */
+export async function findDeliveryWithPass(db: Db, id: string): Promise<DeliveryWithPass | null> {
+  const rows = await db
+    .select({ delivery: deliveries, templateId: passes.templateId, externalId: passes.externalId })
+    .from(deliveries)
+    .innerJoin(passes, eq(passes.id, deliveries.passId))
+    .where(eq(deliveries.id, id))
+    .limit(1);
+  return rows[0] ?? null;
+}
+
+export async function listDeliveries(
+  db: Db,
+  projectId: string,
+  status: DeliveryStatus | undefined,
+  before: { at: number; id: string } | null,
+  limit: number,
+): Promise<DeliveryRecord[]> {
+  const page = before ? or(lt(deliveries.createdAt, before.at), and(eq(deliveries.createdAt, before.at), lt(deliveries.id, before.id))) : undefined;
+  return db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.projectId, projectId), status ? eq(deliveries.status, status) : undefined, page))
+    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+    .limit(limit);
+}
+
+export async function listAttempts(db: Db, deliveryId: string) {
+  return db.select().from(deliveryAttempts).where(eq(deliveryAttempts.deliveryId, deliveryId)).orderBy(deliveryAttempts.attempt);
+}
+
+/** Failed deliveries of a project created since `since`, with their pass's address. */
+export async function failedDeliveriesSince(db: Db, projectId: string, since: number, limit: number) {
+  return db
+    .select({ id: deliveries.id, passId: deliveries.passId, templateId: passes.templateId, externalId: passes.externalId })
+    .from(deliveries)
+    .innerJoin(passes, eq(passes.id, deliveries.passId))
+    .where(and(eq(deliveries.projectId, projectId), eq(deliveries.status, "failed"), gte(deliveries.createdAt, since)))
+    .orderBy(deliveries.createdAt)
+    .limit(limit);
+}
+
+export interface AttemptRecord {
+  id: string;
+  attempt: number;
+  at: number;
+  statusCode: number | null;
+  durationMs: number;
+  responseSnippet: string | null;
+  error: string | null;
+}
+
+/** Records an attempt and moves the delivery to its next state in one batch. */
+export async function recordAttempt(
+  db: Db,
+  deliveryId: string,
+  attempt: AttemptRecord,
+  next: { status: DeliveryStatus; tries: number; nextAttemptAt: number | null; completedAt: number | null },
+): Promise<void> {
+  await db.batch([
+    db.insert(deliveryAttempts).values({ ...attempt, deliveryId }),
+    db
+      .update(deliveries)
+      .set({
+        status: next.status,
+        attemptCount: attempt.attempt,
+        tries: next.tries,
+        nextAttemptAt: next.nextAttemptAt,
+        lastStatusCode: attempt.statusCode,
+        lastError: attempt.error,
+        updatedAt: attempt.at,
+        completedAt: next.completedAt,
+      })
+      .where(eq(deliveries.id, deliveryId)),
+  ]);
+}
+
+/** Fails a pending delivery without an attempt (no registration, registration disabled, dead-lettered). */
+export async function failPendingDelivery(db: Db, deliveryId: string, reason: string, now: number): Promise<boolean> {
+  const rows = await db
+    .update(deliveries)
+    .set({ status: "failed", lastError: reason, nextAttemptAt: null, completedAt: now, updatedAt: now })
+    .where(and(eq(deliveries.id, deliveryId), eq(deliveries.status, "pending")))
+    .returning({ id: deliveries.id });
+  return rows.length === 1;
+}
+
+export async function markDeadLettered(db: Db, deliveryId: string, now: number): Promise<void> {
+  await db.update(deliveries).set({ deadLetteredAt: now }).where(eq(deliveries.id, deliveryId));
+}
+
+/** Pending deliveries whose attempt was due long ago: their queue task was lost. Bumps their due time. */
+export async function claimOverduePending(db: Db, dueBefore: number, now: number, limit: number): Promise<string[]> {
+  const rows = await db
+    .update(deliveries)
+    .set({ nextAttemptAt: now, updatedAt: now })
+    .where(
+      sql`${deliveries.id} in (select id from deliveries where status = 'pending' and next_attempt_at < ${dueBefore} order by next_attempt_at limit ${limit})`,
+    )
+    .returning({ id: deliveries.id });
+  return rows.map((r) => r.id);
+}
+
+/** Passes with waiting deliveries and none in flight, older than `before`: their sequencer was not pumped. */
+export async function stalledPasses(db: Db, before: number, limit: number) {
+  return db
+    .selectDistinct({ passId: deliveries.passId, templateId: passes.templateId, externalId: passes.externalId })
+    .from(deliveries)
+    .innerJoin(passes, eq(passes.id, deliveries.passId))
+    .where(
+      and(
+        eq(deliveries.status, "waiting"),
+        lt(deliveries.createdAt, before),
+        sql`not exists (select 1 from deliveries d2 where d2.pass_id = ${deliveries.passId} and d2.status = 'pending')`,
+      ),
+    )
+    .limit(limit);
+}
+
