@@ -87,13 +87,13 @@ export function applyMapping(spec: MappingSpec, payload: Record<string, unknown>
   const issues: FieldIssue[] = [];
 
   for (const { target, source } of resolveSources(spec)) {
+    sourceOf[target] = source;
     const r = readPath(payload, source);
     if (!r.found) {
       if (target === PASS_ID) issues.push({ path: source, message: `is required: it carries the pass-id` });
       continue;
     }
     used.add(r.top);
-    sourceOf[target] = source;
     if (target === PASS_ID) {
       const v = r.value;
       const s = typeof v === "number" && Number.isFinite(v) ? String(v) : typeof v === "string" ? v.trim() : null;

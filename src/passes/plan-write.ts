@@ -82,7 +82,7 @@ export function planWrite(current: PassRow | null, target: PassTarget, cmd: Pass
       const verdict = checkTransition(current.status, cmd.status);
       if (verdict === "noop") return { kind: "noop", pass: current };
       if (verdict === "illegal") {
-        return error("illegal_transition", `A ${current.status} pass cannot become ${cmd.status}.`, {
+        return error("illegal_transition", `The pass is ${current.status} and cannot become ${cmd.status}.`, {
           currentStatus: current.status,
           requestedStatus: cmd.status,
           allowed: allowedTargets(current.status),

@@ -1,0 +1,47 @@
+// `npm run deploy`: the real path to Cloudflare, in order. Every step is a plain wrangler command,
+// printed before it runs; DRY_RUN=1 prints them without running anything.
+//   1. wrangler d1 create passhook        (once; paste the database_id into wrangler.toml)
+//   2. wrangler queues create …           (once per queue; "already exists" is fine)
+//   3. wrangler secret put ADMIN_TOKEN / MASTER_KEY   (once; MASTER_KEY = `openssl rand -base64 32`)
+//   4. wrangler d1 migrations apply DB --remote
+//   5. wrangler deploy
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
+const dry = process.env.DRY_RUN === "1";
+const QUEUES = ["passhook-callbacks", "passhook-callbacks-dlq", "passhook-pushes", "passhook-pushes-dlq"];
+
+function run(args, { allowFail = false, capture = false } = {}) {
+  console.log(`$ wrangler ${args.join(" ")}`);
+  if (dry) return { status: 0, stdout: "" };
+  const r = spawnSync(wrangler, args, { cwd: root, stdio: capture ? ["inherit", "pipe", "pipe"] : "inherit", encoding: "utf8" });
+  if (r.status !== 0 && !allowFail) process.exit(r.status ?? 1);
+  return r;
+}
+
+const toml = readFileSync(path.join(root, "wrangler.toml"), "utf8");
+if (/database_id = "0{8}-0{4}-0{4}-0{4}-0{12}"/.test(toml)) {
+  console.log(`wrangler.toml still has the placeholder database_id. Create the database once:
+
+  npx wrangler d1 create passhook
+
+then paste the printed database_id into wrangler.toml ([[d1_databases]]) and run npm run deploy again.`);
+  if (!dry) process.exit(1);
+}
+
+for (const q of QUEUES) run(["queues", "create", q], { allowFail: true });
+
+const secrets = dry ? "" : (run(["secret", "list", "--format", "json"], { allowFail: true, capture: true }).stdout ?? "");
+for (const name of ["ADMIN_TOKEN", "MASTER_KEY"]) {
+  if (!secrets.includes(`"${name}"`)) {
+    console.log(name === "MASTER_KEY" ? "MASTER_KEY: paste 32 random bytes in base64 (openssl rand -base64 32)" : "ADMIN_TOKEN: paste a long random operator token");
+    run(["secret", "put", name]);
+  }
+}
+
+run(["d1", "migrations", "apply", "DB", "--remote"]);
+run(["deploy"]);
+console.log("\nDeployed. Set PUBLIC_URL in wrangler.toml [vars] if the Worker is served on a custom domain.");
