@@ -4,6 +4,10 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
+// Test-only secrets. Set in process.env too, where wrangler looks for required secrets.
+const TEST_SECRETS = { ADMIN_TOKEN: "test-admin-token", MASTER_KEY: "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmctMDA=" };
+Object.assign(process.env, TEST_SECRETS);
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
@@ -14,8 +18,7 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: migrations,
-            ADMIN_TOKEN: "test-admin-token",
-            MASTER_KEY: "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmctMDA=",
+            ...TEST_SECRETS,
             PUBLIC_URL: "https://passhook.test",
             ALLOW_INSECURE_CALLBACKS: "false",
             // End-to-end delivery tests retry at once; the real schedule is tested as pure maths.

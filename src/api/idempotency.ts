@@ -5,6 +5,7 @@
  */
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
+import { readBodyText } from "../lib/body";
 import { sha256Hex } from "../lib/crypto";
 import { AppError } from "../lib/errors";
 import { beginIdempotent, finishIdempotent } from "../projects";
@@ -16,7 +17,8 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   if (!key || !WRITES.has(c.req.method)) return next();
   if (key.length > 255) throw new AppError("bad_request", "Idempotency-Key must be at most 255 characters.");
   const scope = c.get("projectId") ?? "operator";
-  const body = await c.req.raw.clone().text();
+  // Read a clone under the same 256 KiB limit the handler enforces; the handler reads the original.
+  const body = await readBodyText(c.req.raw.clone());
   const fingerprint = await sha256Hex(`${c.req.method} ${c.req.path}\n${body}`);
   const start = await beginIdempotent(c.env, scope, key, fingerprint);
   switch (start.kind) {

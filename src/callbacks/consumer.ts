@@ -10,6 +10,7 @@
  */
 import { getDb, type Db } from "../db/client";
 import { failPendingDelivery, findCallbackSettings, findDeliveryWithPass, markDeadLettered, recordAttempt, type DeliveryWithPass } from "../db/queries/callbacks";
+import { readLimited } from "../lib/body";
 import { newId } from "../lib/ids";
 import { deliverySettled, type DeliveryTask } from "../passes";
 import { callbackBody, callbackUrl } from "./payload";
@@ -84,7 +85,7 @@ async function attempt(msg: Message<DeliveryTask>, env: ConsumerEnv, schedule: r
     });
     statusCode = res.status;
     retryAfter = parseRetryAfter(res.headers.get("retry-after"), now);
-    snippet = await readSnippet(res);
+    snippet = (await readLimited(res.body, SNIPPET_BYTES)).text;
     if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
   } catch (e) {
     error = e instanceof Error && e.name === "TimeoutError" ? `timed out after ${ATTEMPT_TIMEOUT_MS / 1000} s` : `network error: ${e instanceof Error ? e.message : "unknown"}`;
@@ -131,30 +132,6 @@ async function park(env: ConsumerEnv, found: DeliveryWithPass) {
 
 async function settle(env: ConsumerEnv, found: DeliveryWithPass) {
   await deliverySettled(env, { templateId: found.templateId, externalId: found.externalId }, found.delivery.passId);
-}
-
-/** The first KiB of the response, for the attempt log. */
-async function readSnippet(res: Response): Promise<string | null> {
-  if (!res.body) return null;
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (size < SNIPPET_BYTES) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-  }
-  await reader.cancel().catch(() => undefined);
-  const all = new Uint8Array(Math.min(size, SNIPPET_BYTES));
-  let off = 0;
-  for (const c of chunks) {
-    const take = c.subarray(0, all.length - off);
-    all.set(take, off);
-    off += take.length;
-    if (off >= all.length) break;
-  }
-  return new TextDecoder().decode(all);
 }
 
 /**

@@ -9,6 +9,7 @@ import { getDb } from "../db/client";
 import { failedDeliveriesSince, findCallbackSettings, findDeliveryWithPass, listAttempts, listDeliveries } from "../db/queries/callbacks";
 import type { DeliveryRecord, DeliveryStatus } from "../db/schema";
 import { AppError, notFound } from "../lib/errors";
+import { decodeTimeCursor, pageOf } from "../lib/pagination";
 import { iso, isoOrNull } from "../lib/time";
 import { emitHolderEvent, getPass, requeueDeliveries, type PassScope } from "../passes";
 import { callbackBody, callbackPath } from "./payload";
@@ -35,18 +36,10 @@ export function deliveryView(d: DeliveryRecord) {
   };
 }
 
-function parseCursor(cursor: string | undefined) {
-  if (!cursor) return null;
-  const m = /^(\d{1,15})\.(msg_[0-9a-z]+)$/.exec(cursor);
-  if (!m) throw new AppError("bad_request", "The cursor is not valid.");
-  return { at: Number(m[1]), id: m[2] };
-}
-
 export async function listProjectDeliveries(env: DeliveryEnv, projectId: string, q: { status?: DeliveryStatus; cursor?: string; limit: number }) {
-  const rows = await listDeliveries(getDb(env.DB), projectId, q.status, parseCursor(q.cursor), q.limit + 1);
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  return { deliveries: page.map(deliveryView), nextCursor: rows.length > q.limit && last ? `${last.createdAt}.${last.id}` : null };
+  const rows = await listDeliveries(getDb(env.DB), projectId, q.status, decodeTimeCursor(q.cursor, "msg"), q.limit + 1);
+  const { page, nextCursor } = pageOf(rows, q.limit, (d) => `${d.createdAt}.${d.id}`);
+  return { deliveries: page.map(deliveryView), nextCursor };
 }
 
 async function owned(env: DeliveryEnv, projectId: string, deliveryId: string) {

@@ -11,31 +11,38 @@ export function tooLarge(): AppError {
   return new AppError("payload_too_large", `The request body is larger than ${BODY_LIMIT / 1024} KiB.`, { limitBytes: BODY_LIMIT });
 }
 
+/**
+ * Reads at most `limit` bytes of a stream, then cancels it. `truncated` says there was more. Used for
+ * request bodies (over the limit is a 413) and for the first KiB of a callback response.
+ */
+export async function readLimited(stream: ReadableStream<Uint8Array> | null, limit: number): Promise<{ text: string; truncated: boolean }> {
+  if (!stream) return { text: "", truncated: false };
+  const reader = stream.getReader();
+  const out = new Uint8Array(limit);
+  let size = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const take = Math.min(value.byteLength, limit - size);
+    out.set(value.subarray(0, take), size);
+    size += take;
+    if (take < value.byteLength) {
+      truncated = true;
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+  }
+  return { text: new TextDecoder().decode(out.subarray(0, size)), truncated };
+}
+
 /** The body as text; throws 413 when it is over the limit. */
 export async function readBodyText(req: Request, limit = BODY_LIMIT): Promise<string> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.byteLength;
-  }
-  return new TextDecoder().decode(all);
+  const { text, truncated } = await readLimited(req.body, limit);
+  if (truncated) throw tooLarge();
+  return text;
 }
 
 export function isJsonContentType(ct: string | null): boolean {

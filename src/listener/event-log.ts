@@ -9,6 +9,7 @@ import { findInboundEvent, insertInboundEvent, listInboundEvents } from "../db/q
 import type { InboundEventRecord, IntegrationRecord } from "../db/schema";
 import { AppError, isAppError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { decodeTimeCursor, pageOf } from "../lib/pagination";
 import { iso } from "../lib/time";
 import { ownedTemplate, type PassScope } from "../passes";
 import { ownedIntegration, type IntegrationScope } from "./integrations";
@@ -94,19 +95,11 @@ export function eventView(e: InboundEventRecord) {
   };
 }
 
-function parseCursor(cursor: string | undefined): { at: number; id: string } | null {
-  if (!cursor) return null;
-  const m = /^(\d{1,15})\.(evt_[0-9a-z]+)$/.exec(cursor);
-  if (!m) throw new AppError("bad_request", "The cursor is not valid.");
-  return { at: Number(m[1]), id: m[2] };
-}
-
 export async function listEvents(scope: IntegrationScope, integrationId: string, cursor: string | undefined, limit: number) {
   await ownedIntegration(scope, integrationId);
-  const rows = await listInboundEvents(getDb(scope.env.DB), integrationId, parseCursor(cursor), limit + 1);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return { events: page.map(eventView), nextCursor: rows.length > limit && last ? `${last.receivedAt}.${last.id}` : null };
+  const rows = await listInboundEvents(getDb(scope.env.DB), integrationId, decodeTimeCursor(cursor, "evt"), limit + 1);
+  const { page, nextCursor } = pageOf(rows, limit, (e) => `${e.receivedAt}.${e.id}`);
+  return { events: page.map(eventView), nextCursor };
 }
 
 /** Statuses refused before the body was processed: there is nothing trustworthy to replay. */
@@ -132,7 +125,7 @@ export async function replayEvent(scope: IntegrationScope & { env: PassScope["en
   };
   const outcome = await outcomeOf(async () => {
     const template = await ownedTemplate(scope, integration.templateId);
-    return processPayload(scope.env, integration as IntegrationRecord, template.fields, original.body, original.contentType);
+    return processPayload(scope.env, integration as IntegrationRecord, template, original.body, original.contentType);
   }, "replay");
   const id = await recordEvent(scope.env, draft, outcome);
   const stored = await findInboundEvent(db, integrationId, id);

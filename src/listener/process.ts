@@ -4,7 +4,7 @@
  * verb through the pass's Durable Object. Shared by live requests and replays from the event log,
  * so a replay behaves exactly like a new request under the integration's current mapping.
  */
-import type { FieldDef, IntegrationRecord } from "../db/schema";
+import type { IntegrationRecord, TemplateRecord } from "../db/schema";
 import { isJsonContentType, parseJsonText } from "../lib/body";
 import { AppError, validationError } from "../lib/errors";
 import { archivePass, createPass, setPassStatus, updatePass, type PassScope, type WriteResult } from "../passes";
@@ -44,32 +44,32 @@ const STATUS_OF = { expire: "expired", void: "voided", redeem: "redeemed" } as c
 export async function processPayload(
   env: PassScope["env"],
   integration: IntegrationRecord,
-  fields: readonly FieldDef[],
+  template: TemplateRecord,
   text: string,
   contentType: string | null,
 ): Promise<Outcome> {
   const payload = parsePayload(text, contentType);
-  const spec = { action: integration.action, fields, mapping: integration.fieldMapping };
+  const spec = { action: integration.action, fields: template.fields, mapping: integration.fieldMapping };
   const mapped = applyMapping(spec, payload);
   if (!mapped.ok) throw validationError(mapped.error, "The payload does not carry a usable pass-id.");
   const { externalId, values, sourceOf, ignoredFields } = mapped.value;
   const scope: PassScope = { env, projectId: integration.projectId, source: `listener:${integration.id}` };
   const ref = { templateId: integration.templateId, externalId };
-  const pathOf = (key: string) => sourceOf[key] ?? key;
+  const opts = { pathOf: (key: string) => sourceOf[key] ?? key, template };
 
   let result: WriteResult;
   switch (integration.action) {
     case "create":
-      result = await createPass(scope, integration.templateId, { externalId, fields: values, onExisting: "identical-ok" }, { pathOf });
+      result = await createPass(scope, integration.templateId, { externalId, fields: values, onExisting: "identical-ok" }, opts);
       break;
     case "update":
-      result = await updatePass(scope, ref, values, { pathOf });
+      result = await updatePass(scope, ref, values, opts);
       break;
     case "archive":
-      result = await archivePass(scope, ref);
+      result = await archivePass(scope, ref, opts);
       break;
     default:
-      result = await setPassStatus(scope, ref, STATUS_OF[integration.action]);
+      result = await setPassStatus(scope, ref, STATUS_OF[integration.action], opts);
   }
   const { pass } = result;
   return {

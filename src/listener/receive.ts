@@ -83,6 +83,6 @@ async function run(env: ListenerEnv, integration: IntegrationRecord, req: Reques
   }
 
   const template = await ownedTemplate({ env, projectId: integration.projectId }, integration.templateId);
-  return processPayload(env, integration, template.fields, draft.body, draft.contentType);
+  return processPayload(env, integration, template, draft.body, draft.contentType);
 }
 

@@ -8,6 +8,7 @@ import { getDb } from "../db/client";
 import { findPassById, findPassByTarget, listPassesOfTemplate } from "../db/queries/passes";
 import type { PassRecord, PassStatus, TemplateRecord } from "../db/schema";
 import { AppError, notFound, validationError, type FieldIssue } from "../lib/errors";
+import { pageOf } from "../lib/pagination";
 import { coerceFields, type FieldPatch } from "./fields";
 import type { EmitOutcome, HolderEventInput, PassObject, WriteOutcome } from "./pass-object";
 import type { PassCommand, PassTarget } from "./plan-write";
@@ -40,14 +41,20 @@ function unwrap(outcome: WriteOutcome): WriteResult {
   return { pass: passView(outcome.pass), created: outcome.created, changed: outcome.changed };
 }
 
-async function resolve(scope: PassScope, ref: PassRef): Promise<{ template: TemplateRecord; target: PassTarget }> {
+/** The caller may hand over a template it already loaded (a listener does); it is still checked. */
+async function templateFor(scope: Omit<PassScope, "source">, templateId: number, known?: TemplateRecord): Promise<TemplateRecord> {
+  if (known && known.id === templateId && known.projectId === scope.projectId) return known;
+  return ownedTemplate(scope, templateId);
+}
+
+async function resolve(scope: PassScope, ref: PassRef, known?: TemplateRecord): Promise<{ template: TemplateRecord; target: PassTarget }> {
   if ("passId" in ref) {
     const pass = await findPassById(getDb(scope.env.DB), ref.passId);
     if (!pass || pass.projectId !== scope.projectId) throw notFound("Pass");
-    const template = await ownedTemplate(scope, pass.templateId);
+    const template = await templateFor(scope, pass.templateId, known);
     return { template, target: { templateId: pass.templateId, externalId: pass.externalId } };
   }
-  const template = await ownedTemplate(scope, ref.templateId);
+  const template = await templateFor(scope, ref.templateId, known);
   return { template, target: { templateId: ref.templateId, externalId: ref.externalId } };
 }
 
@@ -55,12 +62,14 @@ async function send(scope: PassScope, target: PassTarget, cmd: PassCommand): Pro
   return unwrap(await passObject(scope.env, target).apply(target, cmd, scope.source));
 }
 
-export interface FieldOptions {
+export interface WriteOptions {
   /** Names a field in error paths (a listener names the sender's key). */
   pathOf?: (key: string) => string;
+  /** The pass's template, when the caller has it already (saves a read on the listener's hot path). */
+  template?: TemplateRecord;
 }
 
-function coerced(template: TemplateRecord, input: Record<string, unknown>, mode: "create" | "update", opts: FieldOptions): FieldPatch {
+function coerced(template: TemplateRecord, input: Record<string, unknown>, mode: "create" | "update", opts: WriteOptions): FieldPatch {
   const r = coerceFields(template.fields, input, { mode, unknown: "reject", pathOf: opts.pathOf });
   if (!r.ok) throw validationError(r.issues, fieldMessage(r.issues));
   return r.values;
@@ -78,26 +87,26 @@ export interface CreateInput {
   onExisting?: "conflict" | "identical-ok";
 }
 
-export async function createPass(scope: PassScope, templateId: number, input: CreateInput, opts: FieldOptions = {}): Promise<WriteResult> {
-  const template = await ownedTemplate(scope, templateId);
+export async function createPass(scope: PassScope, templateId: number, input: CreateInput, opts: WriteOptions = {}): Promise<WriteResult> {
+  const template = await templateFor(scope, templateId, opts.template);
   const fields = coerced(template, input.fields, "create", opts) as Record<string, string | number>;
   const target = { templateId, externalId: input.externalId ?? crypto.randomUUID() };
   return send(scope, target, { op: "create", projectId: scope.projectId, fields, onExisting: input.onExisting ?? "conflict" });
 }
 
 /** Merges `fields` into the pass (null clears an optional field). */
-export async function updatePass(scope: PassScope, ref: PassRef, fields: Record<string, unknown>, opts: FieldOptions = {}): Promise<WriteResult> {
-  const { template, target } = await resolve(scope, ref);
+export async function updatePass(scope: PassScope, ref: PassRef, fields: Record<string, unknown>, opts: WriteOptions = {}): Promise<WriteResult> {
+  const { template, target } = await resolve(scope, ref, opts.template);
   return send(scope, target, { op: "update", patch: coerced(template, fields, "update", opts) });
 }
 
-export async function setPassStatus(scope: PassScope, ref: PassRef, status: PassStatus): Promise<WriteResult> {
-  const { target } = await resolve(scope, ref);
+export async function setPassStatus(scope: PassScope, ref: PassRef, status: PassStatus, opts: WriteOptions = {}): Promise<WriteResult> {
+  const { target } = await resolve(scope, ref, opts.template);
   return send(scope, target, { op: "status", status });
 }
 
-export async function archivePass(scope: PassScope, ref: PassRef): Promise<WriteResult> {
-  const { target } = await resolve(scope, ref);
+export async function archivePass(scope: PassScope, ref: PassRef, opts: WriteOptions = {}): Promise<WriteResult> {
+  const { target } = await resolve(scope, ref, opts.template);
   return send(scope, target, { op: "archive" });
 }
 
@@ -106,7 +115,7 @@ export async function getPass(scope: Omit<PassScope, "source">, ref: PassRef): P
   let pass: PassRecord | null;
   if ("passId" in ref) pass = await findPassById(db, ref.passId);
   else {
-    await ownedTemplate(scope, ref.templateId);
+    await templateFor(scope, ref.templateId);
     pass = await findPassByTarget(db, ref.templateId, ref.externalId);
   }
   if (!pass || pass.projectId !== scope.projectId) throw notFound("Pass");
@@ -118,8 +127,8 @@ export async function listPasses(scope: Omit<PassScope, "source">, templateId: n
   const after = cursor ? Number.parseInt(cursor, 10) : 0;
   if (!Number.isSafeInteger(after) || after < 0) throw new AppError("bad_request", "The cursor is not valid.");
   const rows = await listPassesOfTemplate(getDb(scope.env.DB), templateId, after, limit + 1);
-  const page = rows.slice(0, limit);
-  return { passes: page.map(passView), nextCursor: rows.length > limit ? String(page[page.length - 1].id) : null };
+  const { page, nextCursor } = pageOf(rows, limit, (p) => String(p.id));
+  return { passes: page.map(passView), nextCursor };
 }
 
 /**
