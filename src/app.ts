@@ -7,12 +7,14 @@
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { buildApi } from "./api";
+import { openApiDocument } from "./api";
 import type { AppEnv } from "./env";
 import { AppError } from "./lib/errors";
 
 export function buildApp(routers: { api?: Hono<AppEnv>[]; root?: Hono<AppEnv>[] } = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/health", (c) => c.json({ ok: true }));
+  app.get("/openapi.json", (c) => c.json(openApiDocument()));
   for (const r of routers.root ?? []) app.route("/", r);
   app.route("/", buildApi(routers.api ?? []));
 

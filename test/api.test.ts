@@ -4,6 +4,9 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { documentedRoutes } from "../src/api";
+import { buildApp } from "../src/app";
+import { listenerRoutes } from "../src/listener";
 import { basic, call, LOYALTY_FIELDS, newPass, newProject, newTemplate, operator } from "./support/http";
 
 describe("operations", () => {
@@ -21,6 +24,28 @@ describe("operations", () => {
     expect(m.status).toBe(405);
     expect(m.body.error.code).toBe("method_not_allowed");
     expect(m.headers.get("allow")).toContain("GET");
+  });
+});
+
+describe("OpenAPI document", () => {
+  it("serves OpenAPI 3.1 with request bodies from the validating schemas", async () => {
+    const r = await call("/openapi.json");
+    expect(r.status).toBe(200);
+    expect(r.body.openapi).toBe("3.1.0");
+    const create = r.body.paths["/v1/project/{projectId}/templates"].post;
+    expect(create.security).toEqual([{ project: [] }]);
+    const schema = create.requestBody.content["application/json"].schema;
+    expect(schema.properties.passType.enum).toContain("eventTicket");
+    expect(schema.required).toEqual(expect.arrayContaining(["name", "passType", "fields"]));
+    expect(r.body.paths["/v1/projects"].post.security).toEqual([{ operator: [] }]);
+  });
+
+  it("documents every route the Worker serves, and nothing else", () => {
+    const app = buildApp({ root: [listenerRoutes] });
+    const served = app.routes
+      .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
+      .map((r) => `${r.method} ${r.path}`);
+    expect([...new Set(served)].sort()).toEqual([...documentedRoutes()].sort());
   });
 });
 

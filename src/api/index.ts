@@ -24,3 +24,4 @@ export function buildApi(extra: Hono<AppEnv>[] = []): Hono<AppEnv> {
   for (const r of [projectRoutes, templateRoutes, passRoutes, integrationRoutes, callbackRoutes, ...extra]) api.route("/", r);
   return api;
 }
+export { openApiDocument, documentedRoutes } from "./openapi";

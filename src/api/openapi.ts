@@ -1,0 +1,130 @@
+/**
+ * @module api/openapi
+ * `GET /openapi.json`: the OpenAPI 3.1 document of the REST API. Request bodies are generated from the
+ * same zod schemas that validate them (zod's JSON Schema output), so the document cannot drift from
+ * what the API accepts; a test checks that every served route is documented.
+ */
+import { z } from "zod";
+import { recoverBody, registerBody, testSendBody } from "../callbacks";
+import { createIntegrationBody, patchIntegrationBody } from "../listener";
+import { createPassBody, statusBody, templateBody, updatePassBody } from "../passes";
+import { createProjectBody } from "../projects";
+
+type Auth = "operator" | "project" | "listener" | "none";
+interface Op {
+  method: "get" | "post" | "put" | "patch" | "delete";
+  path: string;
+  summary: string;
+  auth: Auth;
+  body?: z.ZodType;
+  ok: [number, string];
+  query?: string[];
+  errors?: number[];
+}
+
+const ops: Op[] = [
+  { method: "get", path: "/health", summary: "Liveness", auth: "none", ok: [200, "`{ok: true}`"] },
+  { method: "get", path: "/openapi.json", summary: "This document", auth: "none", ok: [200, "OpenAPI 3.1"] },
+  { method: "post", path: "/v1/projects", summary: "Create a project with its first API key", auth: "operator", body: createProjectBody, ok: [201, "Project and `apiKey {key, secret}` (shown once)"], errors: [400, 401, 409] },
+  { method: "get", path: "/v1/project/{projectId}", summary: "Get the project", auth: "project", ok: [200, "Project"] },
+  { method: "post", path: "/v1/project/{projectId}/keys", summary: "Create an API key", auth: "project", ok: [201, "`{key, secret}` (shown once)"] },
+  { method: "delete", path: "/v1/project/{projectId}/keys/{key}", summary: "Delete an API key (not the last)", auth: "project", ok: [204, "Deleted"], errors: [404, 409] },
+  { method: "post", path: "/v1/project/{projectId}/templates", summary: "Create a template", auth: "project", body: templateBody, ok: [201, "Template"], errors: [400] },
+  { method: "get", path: "/v1/project/{projectId}/templates", summary: "List templates", auth: "project", ok: [200, "`{templates}`"] },
+  { method: "get", path: "/v1/template/{templateId}", summary: "Get a template", auth: "project", ok: [200, "Template"] },
+  { method: "put", path: "/v1/template/{templateId}", summary: "Replace a template", auth: "project", body: templateBody, ok: [200, "Template"], errors: [400] },
+  { method: "delete", path: "/v1/template/{templateId}", summary: "Delete an unused template", auth: "project", ok: [204, "Deleted"], errors: [409] },
+  { method: "post", path: "/v1/template/{templateId}/pass", summary: "Create a pass", auth: "project", body: createPassBody, ok: [201, "Pass"], errors: [400, 409] },
+  { method: "get", path: "/v1/template/{templateId}/passes", summary: "List a template's passes", auth: "project", query: ["cursor", "limit"], ok: [200, "`{passes, nextCursor}`"] },
+  { method: "get", path: "/v1/pass/{passId}", summary: "Get a pass", auth: "project", ok: [200, "Pass"] },
+  { method: "put", path: "/v1/pass/{passId}", summary: "Merge fields into a pass", auth: "project", body: updatePassBody, ok: [200, "Pass"], errors: [400, 410] },
+  { method: "delete", path: "/v1/pass/{passId}", summary: "Archive a pass", auth: "project", ok: [200, "The archived pass"], errors: [410] },
+  { method: "post", path: "/v1/pass/{passId}/status", summary: "Set a pass's status", auth: "project", body: statusBody, ok: [200, "Pass"], errors: [400, 409, 410] },
+  { method: "get", path: "/v1/pass/template/{templateId}/id/{externalId}", summary: "Get a pass by externalId", auth: "project", ok: [200, "Pass"] },
+  { method: "put", path: "/v1/pass/template/{templateId}/id/{externalId}", summary: "Merge fields into a pass by externalId", auth: "project", body: updatePassBody, ok: [200, "Pass"], errors: [400, 410] },
+  { method: "post", path: "/v1/project/{projectId}/integrations", summary: "Create an integration (listener endpoint)", auth: "project", body: createIntegrationBody, ok: [201, "Integration with `listenerUrl` (shown once) and `expectedPayload`"], errors: [400] },
+  { method: "get", path: "/v1/project/{projectId}/integrations", summary: "List integrations", auth: "project", ok: [200, "`{integrations}`"] },
+  { method: "get", path: "/v1/integration/{integrationId}", summary: "Get an integration", auth: "project", ok: [200, "Integration"] },
+  { method: "patch", path: "/v1/integration/{integrationId}", summary: "Change name, mapping, signing secret or enabled", auth: "project", body: patchIntegrationBody, ok: [200, "Integration"], errors: [400] },
+  { method: "delete", path: "/v1/integration/{integrationId}", summary: "Delete an integration", auth: "project", ok: [204, "Deleted"] },
+  { method: "post", path: "/v1/integration/{integrationId}/rotate", summary: "Issue a new listener URL", auth: "project", ok: [200, "Integration with the new `listenerUrl`"] },
+  { method: "get", path: "/v1/integration/{integrationId}/events", summary: "The inbound event log, newest first", auth: "project", query: ["cursor", "limit"], ok: [200, "`{events, nextCursor}`"] },
+  { method: "post", path: "/v1/integration/{integrationId}/events/{eventId}/replay", summary: "Run a logged body through the current mapping", auth: "project", ok: [200, "The new event"], errors: [409] },
+  { method: "post", path: "/hooks/{token}", summary: "Listener: run the integration's action (JSON or form body)", auth: "listener", ok: [200, "`{passId, externalId, action, status, version, ignoredFields}` (201 when created)"], errors: [400, 401, 404, 409, 410, 413, 415, 429] },
+  { method: "post", path: "/v1/project/{projectId}/settings/callback", summary: "Register the callback server", auth: "project", body: registerBody, ok: [200, "Callback spec (header values masked); `signingSecret` on first registration"], errors: [400] },
+  { method: "get", path: "/v1/project/{projectId}/settings/callback", summary: "Get the callback registration", auth: "project", ok: [200, "Callback spec (header values masked)"] },
+  { method: "delete", path: "/v1/project/{projectId}/settings/callback", summary: "Remove the callback registration", auth: "project", ok: [204, "Deleted"] },
+  { method: "post", path: "/v1/project/{projectId}/settings/callback/rotate-secret", summary: "Rotate the signing secret (old one signs for 24 h)", auth: "project", ok: [200, "`{signingSecret, previousSecretExpiresAt}`"] },
+  { method: "post", path: "/v1/project/{projectId}/settings/callback/test", summary: "Send a real, signed test delivery", auth: "project", body: testSendBody, ok: [202, "`{deliveryId, test}`"] },
+  { method: "get", path: "/v1/project/{projectId}/callbacks/deliveries", summary: "The delivery log, newest first", auth: "project", query: ["status", "cursor", "limit"], ok: [200, "`{deliveries, nextCursor}`"] },
+  { method: "get", path: "/v1/project/{projectId}/callbacks/deliveries/{deliveryId}", summary: "One delivery with its attempts", auth: "project", ok: [200, "Delivery with `attemptLog`"] },
+  { method: "post", path: "/v1/project/{projectId}/callbacks/deliveries/{deliveryId}/resend", summary: "Send a settled delivery again", auth: "project", ok: [202, "Delivery"], errors: [409] },
+  { method: "post", path: "/v1/project/{projectId}/callbacks/recover", summary: "Resend every failed delivery since a time", auth: "project", body: recoverBody, ok: [202, "`{recovered, more}`"] },
+];
+
+const SECURITY: Record<Auth, Record<string, string[]>[]> = {
+  operator: [{ operator: [] }],
+  project: [{ project: [] }],
+  listener: [],
+  none: [],
+};
+
+const errorRef = { $ref: "#/components/schemas/Error" };
+
+function jsonSchema(schema: z.ZodType) {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  return rest;
+}
+
+function operation(op: Op) {
+  const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+  for (const q of op.query ?? []) params.push({ name: q, in: "query", required: false, schema: { type: "string" } });
+  const responses: Record<string, unknown> = { [op.ok[0]]: { description: op.ok[1] } };
+  const errors = new Set([...(op.errors ?? []), ...(op.auth === "project" || op.auth === "operator" ? [401] : []), ...(op.path.includes("{") ? [404] : [])]);
+  for (const code of [...errors].sort()) responses[code] = { description: "Error", content: { "application/json": { schema: errorRef } } };
+  return {
+    summary: op.summary,
+    security: SECURITY[op.auth],
+    ...(params.length ? { parameters: params } : {}),
+    ...(op.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(op.body) } } } } : {}),
+    responses,
+  };
+}
+
+let cached: Record<string, unknown> | null = null;
+
+export function openApiDocument(): Record<string, unknown> {
+  if (cached) return cached;
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of ops) (paths[op.path] ??= {})[op.method] = operation(op);
+  cached = {
+    openapi: "3.1.0",
+    info: { title: "passhook", version: "1", description: "Mobile-wallet passes driven by webhooks. Errors are `{error: {code, message, details}}`." },
+    paths,
+    components: {
+      securitySchemes: {
+        project: { type: "http", scheme: "basic", description: "Project API key and secret" },
+        operator: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN; only for creating projects" },
+      },
+      schemas: {
+        Error: {
+          type: "object",
+          required: ["error"],
+          properties: {
+            error: {
+              type: "object",
+              required: ["code", "message", "details"],
+              properties: { code: { type: "string" }, message: { type: "string" }, details: {} },
+            },
+          },
+        },
+      },
+    },
+  };
+  return cached;
+}
+
+/** Every documented (method, path) with `{x}` as Hono's `:x`, for the coverage test. */
+export function documentedRoutes(): string[] {
+  return ops.map((o) => `${o.method.toUpperCase()} ${o.path.replace(/\{(\w+)\}/g, ":$1")}`);
+}
