@@ -4,7 +4,7 @@
  */
 import { buildApp } from "./app";
 import { consumeCallbacks, consumeDeadLetters, sweepDeliveries } from "./callbacks";
-import { listenerRoutes } from "./listener";
+import { listenerRoutes, purgeOldEvents } from "./listener";
 import { completeOutboxTask, sweepOutbox, type DeliveryTask, type PushTask } from "./passes";
 import { purgeExpiredIdempotencyKeys } from "./projects";
 
@@ -40,6 +40,6 @@ export default {
   },
 
   async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(Promise.all([sweepOutbox(env), sweepDeliveries(env), purgeExpiredIdempotencyKeys(env)]));
+    ctx.waitUntil(Promise.all([sweepOutbox(env), sweepDeliveries(env), purgeExpiredIdempotencyKeys(env), purgeOldEvents(env)]));
   },
 } satisfies ExportedHandler<Env>;

@@ -4,11 +4,12 @@
  * library (also across a rotation), retries with Svix's schedule, Retry-After, 410, dead-lettering,
  * resend and recover, per-pass order, and the delivery log.
  */
-import { createMessageBatch } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { consumeCallbacks } from "../src/callbacks";
+import worker from "../src/index";
 import { emitHolderEvent, type DeliveryTask } from "../src/passes";
 import { call, newPass, newProject, newTemplate, type TestProject } from "./support/http";
 import { mockReceiver, until, type Received } from "./support/receiver";
@@ -412,5 +413,55 @@ describe("delivery log", () => {
     const other = await newProject();
     expect((await call(`/v1/project/${other.id}/callbacks/deliveries/${ids[0]}`, { auth: other.auth })).status).toBe(404);
     expect((await call(`/v1/project/${p.id}/callbacks/deliveries/${ids[0]}`, { auth: other.auth })).status).toBe(404);
+  });
+});
+
+describe("cron sweep", () => {
+  async function cron() {
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, ctx);
+    await waitOnExecutionContext(ctx);
+  }
+
+  it("re-sends a pending delivery whose queue task was lost, and pumps a stalled pass", async () => {
+    const { p, t } = await registered();
+    const lost = await newPass(p, t, "lost-task");
+    const stalled = await newPass(p, t, "stalled");
+    const old = Date.now() - 60 * 60 * 1000;
+    const insert = (id: string, passId: number, status: string) =>
+      env.DB.prepare(
+        `insert into deliveries (id, project_id, pass_id, event, payload, status, is_test, attempt_count, tries, next_attempt_at, created_at, updated_at)
+         values (?, ?, ?, 'install', ?, ?, 1, 0, 0, ?, ?, ?)`,
+      )
+        .bind(id, p.id, passId, JSON.stringify({ passId, templateId: t, externalId: "x", platform: "ios" }), status, status === "pending" ? old : null, old, old)
+        .run();
+    await insert("msg_losttask", lost.id, "pending"); // due an hour ago, no queue message exists
+    await insert("msg_stalled", stalled.id, "waiting"); // waiting, nothing in flight, never claimed
+    const { calls } = mockReceiver();
+    await cron();
+    await until(() => calls.length === 2);
+    expect(calls.map((c) => c.headers["webhook-id"]).sort()).toEqual(["msg_losttask", "msg_stalled"]);
+    await until(async () => (await delivery(p, "msg_losttask")).status === "succeeded" && (await delivery(p, "msg_stalled")).status === "succeeded");
+  });
+
+  it("drops settled deliveries and their attempts after 30 days, keeping recent ones", async () => {
+    const { p, t } = await registered();
+    const pass = await newPass(p, t, "retention");
+    mockReceiver();
+    const recent = await testSend(p, "install", pass.id);
+    await until(async () => (await delivery(p, recent)).status === "succeeded");
+    const ancient = Date.now() - 31 * 24 * 3600 * 1000;
+    await env.DB.batch([
+      env.DB.prepare(
+        `insert into deliveries (id, project_id, pass_id, event, payload, status, is_test, attempt_count, tries, created_at, updated_at, completed_at)
+         values ('msg_ancient', ?, ?, 'install', '{}', 'failed', 0, 1, 1, ?, ?, ?)`,
+      ).bind(p.id, pass.id, ancient, ancient, ancient),
+      env.DB.prepare(`insert into delivery_attempts (id, delivery_id, attempt, at, status_code, duration_ms) values ('atm_ancient', 'msg_ancient', 1, ?, 500, 3)`).bind(ancient),
+    ]);
+    await cron();
+    expect((await call(`/v1/project/${p.id}/callbacks/deliveries/msg_ancient`, { auth: p.auth })).status).toBe(404);
+    const attempts = await env.DB.prepare("select count(*) as n from delivery_attempts where delivery_id = 'msg_ancient'").first<{ n: number }>();
+    expect(attempts?.n).toBe(0);
+    expect((await delivery(p, recent)).status).toBe("succeeded");
   });
 });

@@ -4,9 +4,11 @@
  * `standardwebhooks` library and a plain HMAC, idempotency, the event log and replay, ordering, and
  * bad input that changes nothing.
  */
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
+import worker from "../src/index";
 import { BASE, call, newProject, newTemplate, type TestProject } from "./support/http";
 
 async function integration(p: TestProject, body: Record<string, unknown>) {
@@ -337,6 +339,25 @@ describe("event log and replay", () => {
     const older = await call(`/v1/integration/${i.id}/events?limit=1&cursor=${after.body.nextCursor}`, { auth: p.auth });
     expect(older.body.events[0].id).toBe(ev.id);
     expect((await call(`/v1/integration/${i.id}/events/evt_nope/replay`, { method: "POST", auth: p.auth })).status).toBe(404);
+  });
+
+  it("keeps the log for 30 days", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const i = await integration(p, { templateId: t, action: "create" });
+    await hook(i.listenerUrl, { "pass-id": "kept", name: "Ada" });
+    const ancient = Date.now() - 31 * 24 * 3600 * 1000;
+    await env.DB.prepare(
+      `insert into inbound_events (id, integration_id, received_at, headers, body, body_truncated, status_code, response) values ('evt_ancient', ?, ?, '{}', '{}', 0, 200, '{}')`,
+    )
+      .bind(i.id, ancient)
+      .run();
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const log = await call(`/v1/integration/${i.id}/events`, { auth: p.auth });
+    expect(log.body.events.map((e: { id: string }) => e.id)).not.toContain("evt_ancient");
+    expect(log.body.events).toHaveLength(1);
   });
 
   it("refuses to replay a request that failed its signature", async () => {

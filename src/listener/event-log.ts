@@ -5,12 +5,12 @@
  * newest first; a replay runs a logged body through the integration's *current* mapping.
  */
 import { getDb } from "../db/client";
-import { findInboundEvent, insertInboundEvent, listInboundEvents } from "../db/queries/integrations";
+import { findInboundEvent, insertInboundEvent, listInboundEvents, purgeInboundEvents } from "../db/queries/integrations";
 import type { InboundEventRecord, IntegrationRecord } from "../db/schema";
 import { AppError, isAppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { decodeTimeCursor, pageOf } from "../lib/pagination";
-import { iso } from "../lib/time";
+import { DAY, iso } from "../lib/time";
 import { ownedTemplate, type PassScope } from "../passes";
 import { ownedIntegration, type IntegrationScope } from "./integrations";
 import { errorOutcome, processPayload, type Outcome } from "./process";
@@ -130,4 +130,11 @@ export async function replayEvent(scope: IntegrationScope & { env: PassScope["en
   const id = await recordEvent(scope.env, draft, outcome);
   const stored = await findInboundEvent(db, integrationId, id);
   return eventView(stored!);
+}
+
+/** How long the inbound event log keeps a request (and so how far back a replay can reach). */
+export const EVENT_RETENTION = 30 * DAY;
+
+export async function purgeOldEvents(env: Pick<Env, "DB">, now = Date.now()): Promise<void> {
+  await purgeInboundEvents(getDb(env.DB), now - EVENT_RETENTION);
 }

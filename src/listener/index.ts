@@ -9,6 +9,6 @@ export {
   rotateIntegration,
   type IntegrationScope,
 } from "./integrations";
-export { listEvents, replayEvent } from "./event-log";
+export { listEvents, replayEvent, purgeOldEvents, EVENT_RETENTION } from "./event-log";
 export { createIntegrationBody, patchIntegrationBody, INTEGRATION_ACTIONS } from "./schemas";
 export { applyMapping, checkMapping, expectedPayload, PASS_ID } from "./mapping";

@@ -1,5 +1,5 @@
 /** Callback registrations, delivery reads for the log API and the consumer, and attempt records. */
-import { and, desc, eq, gte, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import {
   callbackSettings,
@@ -160,3 +160,8 @@ export async function stalledPasses(db: Db, before: number, limit: number) {
     .limit(limit);
 }
 
+
+/** Drops succeeded and failed deliveries completed before `before`; their attempts go with them. */
+export async function purgeSettledDeliveries(db: Db, before: number): Promise<void> {
+  await db.delete(deliveries).where(and(inArray(deliveries.status, ["succeeded", "failed"]), lt(deliveries.completedAt, before)));
+}

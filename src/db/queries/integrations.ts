@@ -79,3 +79,8 @@ export async function listInboundEvents(db: Db, integrationId: string, before: {
     .orderBy(desc(inboundEvents.receivedAt), desc(inboundEvents.id))
     .limit(limit);
 }
+
+/** Drops log rows received before `before` (retention). */
+export async function purgeInboundEvents(db: Db, before: number): Promise<void> {
+  await db.delete(inboundEvents).where(lt(inboundEvents.receivedAt, before));
+}
