@@ -176,4 +176,4 @@ CREATE TABLE `delivery_attempts` (
 	FOREIGN KEY (`delivery_id`) REFERENCES `deliveries`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
-CREATE INDEX `delivery_attempts_delivery_idx` ON `delivery_attempts` (`delivery_id`,`attempt`);
+CREATE UNIQUE INDEX `delivery_attempts_delivery_uq` ON `delivery_attempts` (`delivery_id`,`attempt`);

@@ -32,7 +32,7 @@ export function buildApp(routers: { api?: Hono<AppEnv>[]; root?: Hono<AppEnv>[] 
       const code = e.status === 413 ? "payload_too_large" : e.status === 401 ? "unauthorized" : "bad_request";
       return errorResponse(c, new AppError(code, e.message || "Bad request."));
     }
-    console.error(JSON.stringify({ msg: "unhandled error", method: c.req.method, path: c.req.path, error: describe(e) }));
+    console.error(JSON.stringify({ msg: "unhandled error", method: c.req.method, path: redactPath(c.req.path), error: describe(e) }));
     return c.json({ error: { code: "internal", message: "Internal error.", details: null } }, 500);
   });
   return app;
@@ -41,6 +41,11 @@ export function buildApp(routers: { api?: Hono<AppEnv>[]; root?: Hono<AppEnv>[] 
 function errorResponse(c: Context, e: AppError): Response {
   for (const [k, v] of Object.entries(e.headers)) c.header(k, v);
   return c.json(e.toBody(), e.status);
+}
+
+/** A listener path carries its token, which is a credential. */
+function redactPath(path: string): string {
+  return path.startsWith("/hooks/") ? "/hooks/[redacted]" : path;
 }
 
 /** Error name and message only: stack frames and causes may quote request data. */

@@ -90,6 +90,19 @@ describe("projects and keys", () => {
     expect((await call(`/v1/template/${tb}/pass`, { auth: a.auth, body: { fields: { name: "x" } } })).status).toBe(404);
   });
 
+  it("never deletes the last key, even when two deletes race", async () => {
+    const p = await newProject();
+    const k = await call(`/v1/project/${p.id}/keys`, { method: "POST", auth: p.auth });
+    const second = basic(k.body.key, k.body.secret);
+    const [a, b] = await Promise.all([
+      call(`/v1/project/${p.id}/keys/${p.key}`, { method: "DELETE", auth: second }),
+      call(`/v1/project/${p.id}/keys/${k.body.key}`, { method: "DELETE", auth: p.auth }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([204, 409]);
+    const left = await env.DB.prepare("select count(*) as n from api_keys where project_id = ?").bind(p.id).first<{ n: number }>();
+    expect(left?.n).toBe(1);
+  });
+
   it("creates and deletes keys, but never the last one", async () => {
     const p = await newProject();
     const k = await call(`/v1/project/${p.id}/keys`, { method: "POST", auth: p.auth });
@@ -236,6 +249,30 @@ describe("passes", () => {
     expect(count?.n).toBe(0);
   });
 
+  it("answers 400, not 500, for numbers and dates out of range or impossible", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ name: "A", expires: 1e20 }, "fields.expires"],
+      [{ name: "A", points: "1e400" }, "fields.points"],
+      [{ name: "A", expires: "2024-02-30T00:00Z" }, "fields.expires"],
+      [{ name: "A", expires: "2024-02-29T24:30Z" }, "fields.expires"],
+      [{ name: "A", expires: "2023-02-29" }, "fields.expires"],
+    ];
+    for (const [fields, path] of cases) {
+      const r = await call(`/v1/template/${t}/pass`, { auth: p.auth, body: { externalId: "range", fields } });
+      expect(r.status, JSON.stringify(fields)).toBe(400);
+      expect(r.body.error.details.issues[0].path).toBe(path);
+    }
+    const leap = await call(`/v1/template/${t}/pass`, { auth: p.auth, body: { externalId: "leap", fields: { name: "A", expires: "2024-02-29T23:59:59Z" } } });
+    expect(leap.body.fields.expires).toBe("2024-02-29T23:59:59.000Z");
+    const badDefault = await call(`/v1/project/${p.id}/templates`, {
+      auth: p.auth,
+      body: { name: "d", passType: "generic", fields: [{ key: "d", label: "D", type: "date", default: 1e20 }] },
+    });
+    expect(badDefault.status).toBe(400);
+  });
+
   it("merges fields on PUT, clears with null, and bumps the version only on change", async () => {
     const p = await newProject();
     const t = await newTemplate(p);
@@ -296,6 +333,22 @@ describe("Idempotency-Key", () => {
     const other = await call(`/v1/template/${t}/pass`, { ...req, body: { externalId: "idem-2", fields: { name: "Bo" } } });
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe("idempotency_conflict");
+  });
+
+  it("keeps stored responses encrypted: a replayed key secret is not readable at rest", async () => {
+    const p = await newProject();
+    const req = { method: "POST", auth: p.auth, headers: { "idempotency-key": "new-key-1" } };
+    const first = await call(`/v1/project/${p.id}/keys`, req);
+    const again = await call(`/v1/project/${p.id}/keys`, req);
+    expect(first.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    const row = await env.DB.prepare("select response_body from idempotency_keys where key = 'new-key-1'").first<{ response_body: string }>();
+    expect(row!.response_body).toMatch(/^v1\./);
+    expect(row!.response_body).not.toContain(first.body.secret);
+    // Another project using the same key string gets its own record, not this one.
+    const other = await newProject();
+    const theirs = await call(`/v1/project/${other.id}/keys`, { ...req, auth: other.auth });
+    expect(theirs.body.secret).not.toBe(first.body.secret);
   });
 
   it("replays an error response too", async () => {

@@ -267,6 +267,11 @@ describe("signatures", () => {
     const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)));
     const hex = [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
     expect((await hook(i.listenerUrl, body, { "x-passhook-signature": `sha256=${hex}` })).status).toBe(201);
+    // Signed over the exact bytes: a body starting with a byte-order mark still verifies.
+    const bom = "\uFEFF" + JSON.stringify({ "pass-id": "h2", name: "Bom" });
+    const bomMac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(bom)));
+    const bomHex = [...bomMac].map((b) => b.toString(16).padStart(2, "0")).join("");
+    expect((await hook(i.listenerUrl, bom, { "x-passhook-signature": `sha256=${bomHex}` })).status).toBe(201);
     const bad = await hook(i.listenerUrl, body, { "x-passhook-signature": `sha256=${"0".repeat(64)}` });
     expect(bad.status).toBe(401);
     const none = await hook(i.listenerUrl, body);

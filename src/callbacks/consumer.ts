@@ -7,6 +7,10 @@
  * jitter (Retry-After honoured on 429/503), and after the last attempt mark it failed and park it in
  * the dead-letter queue. A settled delivery tells its pass's Durable Object, which sends the next
  * one of that pass, so one pass's callbacks arrive in event order.
+ *
+ * A scheduled retry is a new message with a delay, not `msg.retry()`: the queue's own retry budget
+ * (`max_retries`) then only counts our crashes, never the customer's outages. Each message names the
+ * attempt it is for, so a duplicate (at-least-once delivery, a sweep re-send) is acked unused.
  */
 import { getDb, type Db } from "../db/client";
 import { failPendingDelivery, findCallbackSettings, findDeliveryWithPass, markDeadLettered, recordAttempt, type DeliveryWithPass } from "../db/queries/callbacks";
@@ -48,15 +52,18 @@ export async function consumeCallbacks(batch: MessageBatch<DeliveryTask>, env: C
 async function attempt(msg: Message<DeliveryTask>, env: ConsumerEnv, schedule: readonly number[], deps: ConsumerDeps) {
   const db = getDb(env.DB);
   const found = await findDeliveryWithPass(db, msg.body.deliveryId);
-  // Gone, or already settled / re-queued: this message is stale (queues deliver at least once).
-  if (!found || found.delivery.status !== "pending") return msg.ack();
+  // Gone, settled, or already past this attempt: a stale or duplicate message.
+  if (!found || found.delivery.status !== "pending" || msg.body.attempt !== found.delivery.attemptCount + 1) return msg.ack();
   const d = found.delivery;
   const now = Date.now();
 
   const settings = await findCallbackSettings(db, d.projectId);
   if (!settings || settings.disabledAt) {
     const reason = settings ? `callback registration disabled: ${settings.disabledReason ?? "disabled"}` : "no callback registration";
-    if (await failPendingDelivery(db, d.id, reason, now)) await park(env, found);
+    if (await failPendingDelivery(db, d.id, reason, now)) {
+      await park(env, found, d.attemptCount);
+      await settle(env, found);
+    }
     return msg.ack();
   }
 
@@ -101,33 +108,39 @@ async function attempt(msg: Message<DeliveryTask>, env: ConsumerEnv, schedule: r
   };
   const tries = d.tries + 1;
 
+  const finished = { nextAttemptAt: null, completedAt: Date.now() };
   if (error === null) {
-    await recordAttempt(db, d.id, record, { status: "succeeded", tries, nextAttemptAt: null, completedAt: Date.now() });
-    msg.ack();
-    return settle(env, found);
+    if (await recordAttempt(db, d.id, record, { status: "succeeded", tries, ...finished })) await settle(env, found);
+    return msg.ack();
   }
   if (statusCode === 410) {
     // Standard Webhooks: 410 Gone means "stop sending"; the registration is disabled until re-registered.
-    await recordAttempt(db, d.id, record, { status: "failed", tries, nextAttemptAt: null, completedAt: Date.now() });
-    await disableCallback(env, d.projectId, "the callback server answered 410 Gone");
-    await park(env, found);
-    msg.ack();
-    return settle(env, found);
+    if (await recordAttempt(db, d.id, record, { status: "failed", tries, ...finished })) {
+      await disableCallback(env, d.projectId, "the callback server answered 410 Gone");
+      await park(env, found, record.attempt);
+      await settle(env, found);
+    }
+    return msg.ack();
   }
   const decision = nextRetry({ schedule, tries, statusCode, retryAfterSeconds: retryAfter, random: deps.random() });
   if (decision.retry) {
-    await recordAttempt(db, d.id, record, { status: "pending", tries, nextAttemptAt: now + decision.delaySeconds * 1000, completedAt: null });
-    return msg.retry({ delaySeconds: decision.delaySeconds });
+    const next = { status: "pending" as const, tries, nextAttemptAt: now + decision.delaySeconds * 1000, completedAt: null };
+    if (await recordAttempt(db, d.id, record, next)) {
+      const task: DeliveryTask = { deliveryId: d.id, attempt: record.attempt + 1 };
+      await env.CALLBACKS_QUEUE.send(task, { delaySeconds: decision.delaySeconds });
+    }
+    return msg.ack();
   }
-  await recordAttempt(db, d.id, record, { status: "failed", tries, nextAttemptAt: null, completedAt: Date.now() });
-  await park(env, found);
-  msg.ack();
-  return settle(env, found);
+  if (await recordAttempt(db, d.id, record, { status: "failed", tries, ...finished })) {
+    await park(env, found, record.attempt);
+    await settle(env, found);
+  }
+  return msg.ack();
 }
 
 /** The dead-letter queue keeps the failed task; the row keeps the record and the attempts. */
-async function park(env: ConsumerEnv, found: DeliveryWithPass) {
-  await env.CALLBACKS_DLQ.send({ deliveryId: found.delivery.id } satisfies DeliveryTask);
+async function park(env: ConsumerEnv, found: DeliveryWithPass, attempt: number) {
+  await env.CALLBACKS_DLQ.send({ deliveryId: found.delivery.id, attempt, parked: true } satisfies DeliveryTask);
 }
 
 async function settle(env: ConsumerEnv, found: DeliveryWithPass) {
@@ -135,8 +148,10 @@ async function settle(env: ConsumerEnv, found: DeliveryWithPass) {
 }
 
 /**
- * The dead-letter queue's consumer. Tasks we parked are already failed rows; a task the queue
- * dead-lettered itself (our consumer kept crashing) is marked failed here, keeping its record.
+ * The dead-letter queue's consumer. Tasks we parked are already failed rows: they get their
+ * `dead_lettered_at` stamp and nothing else (the row may have been resent since). A task the queue
+ * dead-lettered itself, because our consumer kept crashing on it, is failed here if the row is still
+ * waiting for that very attempt, keeping its record and letting the pass's next delivery go.
  */
 export async function consumeDeadLetters(batch: MessageBatch<DeliveryTask>, env: ConsumerEnv) {
   const db: Db = getDb(env.DB);
@@ -144,9 +159,14 @@ export async function consumeDeadLetters(batch: MessageBatch<DeliveryTask>, env:
     const found = await findDeliveryWithPass(db, msg.body.deliveryId);
     if (found) {
       const now = Date.now();
-      const crashed = await failPendingDelivery(db, found.delivery.id, "dead-lettered after repeated consumer errors", now);
-      await markDeadLettered(db, found.delivery.id, now);
-      if (crashed) await settle(env, found);
+      const d = found.delivery;
+      const crashed = !msg.body.parked && d.status === "pending" && msg.body.attempt === d.attemptCount + 1;
+      if (crashed && (await failPendingDelivery(db, d.id, "dead-lettered after repeated consumer errors", now))) {
+        await markDeadLettered(db, d.id, now);
+        await settle(env, found);
+      } else if (msg.body.parked && d.status === "failed") {
+        await markDeadLettered(db, d.id, now);
+      }
     }
     msg.ack();
   }

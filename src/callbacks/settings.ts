@@ -71,12 +71,13 @@ export async function registerCallback(env: SettingsEnv, projectId: string, inpu
   const db = getDb(env.DB);
   const existing = await findCallbackSettings(db, projectId);
   const secret = existing ? null : newSigningSecret();
+  const secretEnc = secret ? await encryptSecret(env.MASTER_KEY, secret, secretContext(projectId)) : existing!.secretEnc;
   const headersEnc = await encryptSecret(env.MASTER_KEY, JSON.stringify(headers.value), headersContext(projectId));
   await upsertCallbackSettings(db, {
     projectId,
     baseUrl: url.value,
     headersEnc,
-    secretEnc: secret ? await encryptSecret(env.MASTER_KEY, secret, secretContext(projectId)) : existing!.secretEnc,
+    secretEnc,
     previousSecretEnc: existing?.previousSecretEnc ?? null,
     previousSecretExpiresAt: existing?.previousSecretExpiresAt ?? null,
     disabledAt: null,
@@ -85,7 +86,9 @@ export async function registerCallback(env: SettingsEnv, projectId: string, inpu
     updatedAt: now,
   });
   const row = (await findCallbackSettings(db, projectId))!;
-  return { ...(await view(env, row)), ...(secret ? { signingSecret: secret } : {}) };
+  // Two first registrations at once: only the one whose secret was stored may show it.
+  const stored = secret !== null && row.secretEnc === secretEnc;
+  return { ...(await view(env, row)), ...(stored ? { signingSecret: secret } : {}) };
 }
 
 export async function getCallback(env: SettingsEnv, projectId: string) {

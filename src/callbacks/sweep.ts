@@ -19,7 +19,9 @@ export const DELIVERY_RETENTION = 30 * DAY;
 export async function sweepDeliveries(env: ConsumerEnv, now = Date.now()) {
   const db = getDb(env.DB);
   const overdue = await claimOverduePending(db, now - OVERDUE_AFTER, now, 100);
-  if (overdue.length) await env.CALLBACKS_QUEUE.sendBatch(overdue.map((deliveryId) => ({ body: { deliveryId } satisfies DeliveryTask })));
+  if (overdue.length) {
+    await env.CALLBACKS_QUEUE.sendBatch(overdue.map((d) => ({ body: { deliveryId: d.id, attempt: d.attemptCount + 1 } satisfies DeliveryTask })));
+  }
   const stalled = await stalledPasses(db, now - STALLED_AFTER, 50);
   for (const p of stalled) await deliverySettled(env, { templateId: p.templateId, externalId: p.externalId }, p.passId);
   await purgeSettledDeliveries(db, now - DELIVERY_RETENTION);

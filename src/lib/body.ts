@@ -15,34 +15,41 @@ export function tooLarge(): AppError {
  * Reads at most `limit` bytes of a stream, then cancels it. `truncated` says there was more. Used for
  * request bodies (over the limit is a 413) and for the first KiB of a callback response.
  */
-export async function readLimited(stream: ReadableStream<Uint8Array> | null, limit: number): Promise<{ text: string; truncated: boolean }> {
-  if (!stream) return { text: "", truncated: false };
-  const reader = stream.getReader();
+export async function readLimited(stream: ReadableStream<Uint8Array> | null, limit: number): Promise<{ bytes: Uint8Array; text: string; truncated: boolean }> {
   const out = new Uint8Array(limit);
   let size = 0;
   let truncated = false;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    const take = Math.min(value.byteLength, limit - size);
-    out.set(value.subarray(0, take), size);
-    size += take;
-    if (take < value.byteLength) {
-      truncated = true;
-      await reader.cancel().catch(() => undefined);
-      break;
+  if (stream) {
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const take = Math.min(value.byteLength, limit - size);
+      out.set(value.subarray(0, take), size);
+      size += take;
+      if (take < value.byteLength) {
+        truncated = true;
+        await reader.cancel().catch(() => undefined);
+        break;
+      }
     }
   }
-  return { text: new TextDecoder().decode(out.subarray(0, size)), truncated };
+  const bytes = out.subarray(0, size);
+  return { bytes, text: new TextDecoder().decode(bytes), truncated };
+}
+
+/** The body's exact bytes and its text; throws 413 when it is over the limit. */
+export async function readBody(req: Request, limit = BODY_LIMIT): Promise<{ bytes: Uint8Array; text: string }> {
+  const declared = Number(req.headers.get("content-length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  const { bytes, text, truncated } = await readLimited(req.body, limit);
+  if (truncated) throw tooLarge();
+  return { bytes, text };
 }
 
 /** The body as text; throws 413 when it is over the limit. */
 export async function readBodyText(req: Request, limit = BODY_LIMIT): Promise<string> {
-  const declared = Number(req.headers.get("content-length") ?? "NaN");
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
-  const { text, truncated } = await readLimited(req.body, limit);
-  if (truncated) throw tooLarge();
-  return text;
+  return (await readBody(req, limit)).text;
 }
 
 export function isJsonContentType(ct: string | null): boolean {

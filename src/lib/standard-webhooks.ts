@@ -26,15 +26,21 @@ export function signingKey(secret: string): Uint8Array {
   return utf8(secret);
 }
 
-export async function signStandard(key: Uint8Array, msgId: string, timestampSec: number | string, body: string): Promise<string> {
-  return `v1,${toBase64(await hmacSha256(key, `${msgId}.${timestampSec}.${body}`))}`;
+/** `body` as text (what we send) or as the exact bytes received (what we verify). */
+export async function signStandard(key: Uint8Array, msgId: string, timestampSec: number | string, body: string | Uint8Array): Promise<string> {
+  const head = utf8(`${msgId}.${timestampSec}.`);
+  const tail = typeof body === "string" ? utf8(body) : body;
+  const message = new Uint8Array(head.length + tail.length);
+  message.set(head);
+  message.set(tail, head.length);
+  return `v1,${toBase64(await hmacSha256(key, message))}`;
 }
 
 export async function verifyStandardSignature(
   key: Uint8Array,
   msgId: string,
   timestampHeader: string,
-  body: string,
+  body: string | Uint8Array,
   signatureHeader: string,
   nowSec: number,
   toleranceSec = TIMESTAMP_TOLERANCE_SECONDS,

@@ -8,7 +8,7 @@
 import { getDb } from "../db/client";
 import { findFirstByIdempotencyKey, findIntegrationByTokenHash } from "../db/queries/integrations";
 import type { IntegrationRecord } from "../db/schema";
-import { readBodyText } from "../lib/body";
+import { readBody } from "../lib/body";
 import { decryptSecret, sha256Hex } from "../lib/crypto";
 import { AppError, isAppError } from "../lib/errors";
 import { DAY } from "../lib/time";
@@ -48,8 +48,9 @@ async function run(env: ListenerEnv, integration: IntegrationRecord, req: Reques
     throw new AppError("rate_limited", "Too many requests to this listener; slow down.", null, { "Retry-After": String(RATE_PERIOD_SECONDS) });
   }
 
+  let raw: Uint8Array;
   try {
-    draft.body = await readBodyText(req);
+    ({ bytes: raw, text: draft.body } = await readBody(req));
   } catch (e) {
     if (isAppError(e) && e.code === "payload_too_large") draft.bodyTruncated = true;
     throw e;
@@ -57,7 +58,7 @@ async function run(env: ListenerEnv, integration: IntegrationRecord, req: Reques
 
   if (integration.signingSecretEnc) {
     const secret = await decryptSecret(env.MASTER_KEY, integration.signingSecretEnc, secretContext(integration.id));
-    const verdict = await verifyListenerSignature(secret, req.headers, draft.body, Math.floor(now / 1000));
+    const verdict = await verifyListenerSignature(secret, req.headers, raw, Math.floor(now / 1000));
     if (!verdict.ok) {
       console.log(JSON.stringify({ msg: "listener signature rejected", integration: integration.id, reason: verdict.error.reason }));
       throw new AppError("unauthorized", "The request signature is missing or invalid.", null, { "WWW-Authenticate": 'Signature realm="passhook-listener"' });

@@ -7,6 +7,7 @@
  *   else the secret's UTF-8 bytes (the libraries' raw format).
  * - `X-Passhook-Signature: sha256=<hex HMAC-SHA256 of the raw body>` keyed by the secret's UTF-8
  *   bytes (GitHub's X-Hub-Signature-256 shape), for senders that can only sign the body.
+ * Both are computed over the exact bytes received, before any decoding or parsing.
  */
 import { constantTimeEqual, hmacSha256, toHex, utf8 } from "../lib/crypto";
 import { err, ok, type Result } from "../lib/result";
@@ -17,7 +18,7 @@ export type SignatureFailure = { reason: "missing" | "bad_signature" | "bad_time
 export async function verifyListenerSignature(
   secret: string,
   headers: Headers,
-  body: string,
+  body: Uint8Array,
   nowSec: number,
 ): Promise<Result<"standard" | "hmac", SignatureFailure>> {
   const id = headers.get("webhook-id");

@@ -21,7 +21,7 @@ export interface CoerceOptions {
 
 const MAX_TEXT = 4096;
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -41,7 +41,10 @@ export function coerceValue(type: FieldType, raw: unknown): One {
     }
     case "number": {
       if (typeof raw === "number") return Number.isFinite(raw) ? { ok: true, value: raw } : { ok: false, message: "must be a finite number" };
-      if (typeof raw === "string" && NUMERIC.test(raw.trim())) return { ok: true, value: Number(raw.trim()) };
+      if (typeof raw === "string" && NUMERIC.test(raw.trim())) {
+        const n = Number(raw.trim());
+        return Number.isFinite(n) ? { ok: true, value: n } : { ok: false, message: "must be a finite number" };
+      }
       return { ok: false, message: "must be a number" };
     }
     case "date":
@@ -73,21 +76,28 @@ export function coerceValue(type: FieldType, raw: unknown): One {
 function coerceDate(raw: unknown): One {
   const bad: One = { ok: false, message: "must be a date (YYYY-MM-DD) or an ISO 8601 date-time with a time zone" };
   if (typeof raw === "number") {
-    return Number.isFinite(raw) ? { ok: true, value: new Date(raw).toISOString() } : bad;
+    const t = new Date(raw);
+    return Number.isFinite(t.getTime()) ? { ok: true, value: t.toISOString() } : bad;
   }
   if (typeof raw !== "string") return bad;
   const s = raw.trim();
-  const d = DATE_ONLY.exec(s);
-  if (d) {
-    const [y, m, day] = [Number(d[1]), Number(d[2]), Number(d[3])];
-    const t = new Date(Date.UTC(y, m - 1, day));
-    return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === day ? { ok: true, value: s } : bad;
-  }
-  if (DATE_TIME.test(s)) {
+  if (DATE_ONLY.test(s)) return realDay(s) ? { ok: true, value: s } : bad;
+  const dt = DATE_TIME.exec(s);
+  // Date.parse would roll 2024-02-30 over into March: check the calendar and the clock first.
+  if (dt && realDay(s.slice(0, 10)) && Number(dt[1]) < 24 && Number(dt[2]) < 60 && Number(dt[3] ?? 0) < 60) {
     const ms = Date.parse(s);
     return Number.isNaN(ms) ? bad : { ok: true, value: new Date(ms).toISOString() };
   }
   return bad;
+}
+
+/** Whether YYYY-MM-DD names a day that exists. */
+function realDay(s: string): boolean {
+  const d = DATE_ONLY.exec(s);
+  if (!d) return false;
+  const [y, m, day] = [Number(d[1]), Number(d[2]), Number(d[3])];
+  const t = new Date(Date.UTC(y, m - 1, day));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === day;
 }
 
 export type CoerceResult = { ok: true; values: FieldPatch } | { ok: false; issues: FieldIssue[] };

@@ -36,9 +36,15 @@ export interface HolderEventInput {
 
 export type EmitOutcome = { ok: true; deliveryId: string | null } | { ok: false; error: SerializedAppError };
 
-/** Queue message bodies: ids only, the consumer reloads the row. */
+/**
+ * Queue message bodies: ids only, the consumer reloads the row. `attempt` is the attempt the message
+ * is for (the row's attempt count + 1 when sent): a duplicate or overtaken message is recognised and
+ * dropped. `parked` marks a task the consumer itself moved to the dead-letter queue.
+ */
 export interface DeliveryTask {
   deliveryId: string;
+  attempt: number;
+  parked?: boolean;
 }
 export interface PushTask {
   outboxId: string;
@@ -141,7 +147,10 @@ export class PassObject extends DurableObject<Env> {
 
   private async pump(passId: number, now: number): Promise<void> {
     const next = await claimNextDelivery(this.db(), passId, now);
-    if (next) await this.handOff(() => this.env.CALLBACKS_QUEUE.send({ deliveryId: next } satisfies DeliveryTask), "callbacks");
+    if (next) {
+      const task: DeliveryTask = { deliveryId: next.id, attempt: next.attemptCount + 1 };
+      await this.handOff(() => this.env.CALLBACKS_QUEUE.send(task), "callbacks");
+    }
   }
 
   /** A failed queue send is not fatal: the row is in D1 and the cron sweep sends it again. */

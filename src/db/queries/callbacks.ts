@@ -93,29 +93,38 @@ export interface AttemptRecord {
   error: string | null;
 }
 
-/** Records an attempt and moves the delivery to its next state in one batch. */
+/**
+ * Records an attempt and moves the delivery to its next state in one batch, only if no other consumer
+ * recorded this attempt first (the unique (delivery, attempt) index rolls the batch back). False then.
+ */
 export async function recordAttempt(
   db: Db,
   deliveryId: string,
   attempt: AttemptRecord,
   next: { status: DeliveryStatus; tries: number; nextAttemptAt: number | null; completedAt: number | null },
-): Promise<void> {
-  await db.batch([
-    db.insert(deliveryAttempts).values({ ...attempt, deliveryId }),
-    db
-      .update(deliveries)
-      .set({
-        status: next.status,
-        attemptCount: attempt.attempt,
-        tries: next.tries,
-        nextAttemptAt: next.nextAttemptAt,
-        lastStatusCode: attempt.statusCode,
-        lastError: attempt.error,
-        updatedAt: attempt.at,
-        completedAt: next.completedAt,
-      })
-      .where(eq(deliveries.id, deliveryId)),
-  ]);
+): Promise<boolean> {
+  try {
+    await db.batch([
+      db.insert(deliveryAttempts).values({ ...attempt, deliveryId }),
+      db
+        .update(deliveries)
+        .set({
+          status: next.status,
+          attemptCount: attempt.attempt,
+          tries: next.tries,
+          nextAttemptAt: next.nextAttemptAt,
+          lastStatusCode: attempt.statusCode,
+          lastError: attempt.error,
+          updatedAt: attempt.at,
+          completedAt: next.completedAt,
+        })
+        .where(and(eq(deliveries.id, deliveryId), eq(deliveries.attemptCount, attempt.attempt - 1))),
+    ]);
+    return true;
+  } catch (e) {
+    if (e instanceof Error && e.message.includes("UNIQUE constraint failed")) return false;
+    throw e;
+  }
 }
 
 /** Fails a pending delivery without an attempt (no registration, registration disabled, dead-lettered). */
@@ -133,15 +142,14 @@ export async function markDeadLettered(db: Db, deliveryId: string, now: number):
 }
 
 /** Pending deliveries whose attempt was due long ago: their queue task was lost. Bumps their due time. */
-export async function claimOverduePending(db: Db, dueBefore: number, now: number, limit: number): Promise<string[]> {
-  const rows = await db
+export async function claimOverduePending(db: Db, dueBefore: number, now: number, limit: number) {
+  return db
     .update(deliveries)
     .set({ nextAttemptAt: now, updatedAt: now })
     .where(
       sql`${deliveries.id} in (select id from deliveries where status = 'pending' and next_attempt_at < ${dueBefore} order by next_attempt_at limit ${limit})`,
     )
-    .returning({ id: deliveries.id });
-  return rows.map((r) => r.id);
+    .returning({ id: deliveries.id, attemptCount: deliveries.attemptCount });
 }
 
 /** Passes with waiting deliveries and none in flight, older than `before`: their sequencer was not pumped. */

@@ -70,7 +70,7 @@ export async function writeHolderEvent(db: Db, w: HolderEventWrite): Promise<voi
 }
 
 /** Claims the next delivery of a pass for the queue, unless one is already in flight. */
-export async function claimNextDelivery(db: Db, passId: number, now: number): Promise<string | null> {
+export async function claimNextDelivery(db: Db, passId: number, now: number): Promise<{ id: string; attemptCount: number } | null> {
   // One statement, so "is one in flight?" and "claim the oldest waiting" cannot interleave.
   const rows = await db
     .update(deliveries)
@@ -83,8 +83,8 @@ export async function claimNextDelivery(db: Db, passId: number, now: number): Pr
         sql`not exists (select 1 from deliveries where pass_id = ${passId} and status = 'pending')`,
       ),
     )
-    .returning({ id: deliveries.id });
-  return rows[0]?.id ?? null;
+    .returning({ id: deliveries.id, attemptCount: deliveries.attemptCount });
+  return rows[0] ?? null;
 }
 
 /** Puts settled deliveries back in line (resend / recover); the retry schedule starts again. */

@@ -1,5 +1,5 @@
 /** Projects, API keys and idempotency records. */
-import { and, eq, lt } from "drizzle-orm";
+import { and, eq, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { apiKeys, idempotencyKeys, projects } from "../schema";
 
@@ -34,13 +34,20 @@ export async function insertApiKey(db: Db, projectId: string, key: string, secre
   await db.insert(apiKeys).values({ key, projectId, secretHash, createdAt: now });
 }
 
-/** Deletes a key unless it is the project's last one. */
+/** Deletes a key unless it is the project's last one, in one statement (two concurrent deletes cannot both pass). */
 export async function deleteApiKeyUnlessLast(db: Db, projectId: string, key: string): Promise<"deleted" | "missing" | "last"> {
-  const rows = await db.select({ key: apiKeys.key }).from(apiKeys).where(eq(apiKeys.projectId, projectId));
-  if (!rows.some((r) => r.key === key)) return "missing";
-  if (rows.length === 1) return "last";
-  await db.delete(apiKeys).where(and(eq(apiKeys.projectId, projectId), eq(apiKeys.key, key)));
-  return "deleted";
+  const deleted = await db
+    .delete(apiKeys)
+    .where(
+      and(
+        eq(apiKeys.projectId, projectId),
+        eq(apiKeys.key, key),
+        sql`(select count(*) from ${apiKeys} where ${apiKeys.projectId} = ${projectId}) > 1`,
+      ),
+    )
+    .returning({ key: apiKeys.key });
+  if (deleted.length === 1) return "deleted";
+  return (await findApiKey(db, key))?.projectId === projectId ? "last" : "missing";
 }
 
 // --- idempotency ---------------------------------------------------------------------------------
@@ -77,11 +84,17 @@ export async function releaseIdempotencyKey(db: Db, scope: string, key: string) 
     .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, "processing")));
 }
 
-/** Drops records older than `before`, and a stale one for (scope, key) so it can be claimed afresh. */
-export async function purgeIdempotencyKeys(db: Db, before: number, only?: { scope: string; key: string }) {
+/**
+ * Drops records older than `before`. With `only`, just that (scope, key), and also when it is still
+ * `processing` since before `abandonedBefore` (its request died), so it can be claimed afresh.
+ */
+export async function purgeIdempotencyKeys(db: Db, before: number, only?: { scope: string; key: string; abandonedBefore: number }) {
   const where = only
-    ? and(eq(idempotencyKeys.scope, only.scope), eq(idempotencyKeys.key, only.key), lt(idempotencyKeys.createdAt, before))
+    ? and(
+        eq(idempotencyKeys.scope, only.scope),
+        eq(idempotencyKeys.key, only.key),
+        or(lt(idempotencyKeys.createdAt, before), and(eq(idempotencyKeys.state, "processing"), lt(idempotencyKeys.createdAt, only.abandonedBefore))),
+      )
     : lt(idempotencyKeys.createdAt, before);
   await db.delete(idempotencyKeys).where(where);
 }
-

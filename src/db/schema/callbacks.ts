@@ -1,5 +1,5 @@
 /** The project's callback server registration, deliveries (one per event) and their attempts. */
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { projects } from "./projects";
 
 export const callbackSettings = sqliteTable("callback_settings", {
@@ -69,7 +69,8 @@ export const deliveryAttempts = sqliteTable(
     responseSnippet: text("response_snippet"),
     error: text("error"),
   },
-  (t) => [index("delivery_attempts_delivery_idx").on(t.deliveryId, t.attempt)],
+  // Unique: two consumers racing on one delivery cannot both record the same attempt.
+  (t) => [uniqueIndex("delivery_attempts_delivery_uq").on(t.deliveryId, t.attempt)],
 );
 
 export type DeliveryRecord = typeof deliveries.$inferSelect;
