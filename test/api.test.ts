@@ -351,6 +351,24 @@ describe("Idempotency-Key", () => {
     expect(theirs.body.secret).not.toBe(first.body.secret);
   });
 
+  it("reclaims a key whose first request died mid-way, after a minute", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const stuck = Date.now() - 2 * 60 * 1000;
+    await env.DB.prepare("insert into idempotency_keys (scope, key, fingerprint, state, created_at) values (?, 'died', 'x', 'processing', ?)").bind(p.id, stuck).run();
+    const req = (key: string) => ({ auth: p.auth, body: { externalId: key, fields: { name: "A" } }, headers: { "idempotency-key": key } });
+    // The fingerprint the middleware computes: SHA-256 of method, path and body.
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`POST /v1/template/${t}/pass\n${JSON.stringify(req("running").body)}`));
+    const fingerprint = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    await env.DB.prepare("insert into idempotency_keys (scope, key, fingerprint, state, created_at) values (?, 'running', ?, 'processing', ?)")
+      .bind(p.id, fingerprint, Date.now())
+      .run();
+    expect((await call(`/v1/template/${t}/pass`, req("died"))).status).toBe(201);
+    const busy = await call(`/v1/template/${t}/pass`, req("running"));
+    expect(busy.status).toBe(409);
+    expect(busy.body.error.message).toContain("still being processed");
+  });
+
   it("replays an error response too", async () => {
     const p = await newProject();
     const t = await newTemplate(p);
