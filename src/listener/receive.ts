@@ -25,6 +25,9 @@ const RATE_PERIOD_SECONDS = 60;
 
 export async function receive(env: ListenerEnv, token: string, req: Request, now = Date.now()): Promise<Outcome> {
   const db = getDb(env.DB);
+  // The token is looked up by its SHA-256, never compared as itself: how long the lookup takes depends
+  // on the hash, which tells an attacker nothing about a valid token (the timing-safe form of a
+  // comparison against many stored tokens).
   const integration = token.length <= 128 ? await findIntegrationByTokenHash(db, await sha256Hex(token)) : null;
   if (!integration || !integration.enabled) return errorOutcome(new AppError("not_found", "No such listener."));
 
