@@ -45,7 +45,64 @@ describe("OpenAPI document", () => {
     const served = app.routes
       .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
       .map((r) => `${r.method} ${r.path}`);
-    expect([...new Set(served)].sort()).toEqual([...documentedRoutes()].sort());
+    expect([...new Set(served)].sort()).toEqual(documentedRoutes().map((r) => r.route).sort());
+  });
+});
+
+describe("every project route", () => {
+  it("answers 401 without credentials and 404 to another project's key, changing nothing", async () => {
+    // Project A owns one of everything; project B tries every project-scoped route on A's ids.
+    const a = await newProject("A");
+    const b = await newProject("B");
+    const t = await newTemplate(a);
+    const pass = await newPass(a, t, "owned");
+    const integ = await call(`/v1/project/${a.id}/integrations`, { auth: a.auth, body: { templateId: t, action: "update" } });
+    await call(integ.body.listenerUrl.slice("https://passhook.test".length), { method: "POST", raw: '{"pass-id":"owned"}', headers: { "content-type": "application/json" } });
+    const event = (await call(`/v1/integration/${integ.body.id}/events`, { auth: a.auth })).body.events[0].id;
+    await call(`/v1/project/${a.id}/settings/callback`, { auth: a.auth, body: { baseUrl: "https://hooks.example.com/a" } });
+    await call(`/v1/project/${b.id}/settings/callback`, { auth: b.auth, body: { baseUrl: "https://hooks.example.com/b" } });
+    const delivery = (await call(`/v1/project/${a.id}/settings/callback/test`, { auth: a.auth, body: { event: "install", passId: pass.id } })).body.deliveryId;
+    const ids: Record<string, string> = {
+      projectId: a.id,
+      templateId: String(t),
+      passId: String(pass.id),
+      externalId: "owned",
+      integrationId: integ.body.id,
+      eventId: event,
+      deliveryId: delivery,
+      key: a.key,
+    };
+    // Valid bodies, so a 404 cannot hide behind a 400.
+    const bodies: Record<string, unknown> = {
+      "POST /v1/project/:projectId/templates": { name: "x", passType: "generic", fields: [] },
+      "PUT /v1/template/:templateId": { name: "x", passType: "generic", fields: [] },
+      "POST /v1/template/:templateId/pass": { externalId: "intruder", fields: { name: "x" } },
+      "PUT /v1/pass/:passId": { fields: { points: 1 } },
+      "PUT /v1/pass/template/:templateId/id/:externalId": { fields: { points: 1 } },
+      "POST /v1/pass/:passId/status": { status: "voided" },
+      "POST /v1/project/:projectId/integrations": { templateId: t, action: "create" },
+      "PATCH /v1/integration/:integrationId": { name: "taken over" },
+      "POST /v1/project/:projectId/settings/callback": { baseUrl: "https://evil.example.com" },
+      "POST /v1/project/:projectId/settings/callback/test": { event: "install", passId: pass.id },
+      "POST /v1/project/:projectId/callbacks/recover": { since: "2020-01-01T00:00:00Z" },
+    };
+    const routes = documentedRoutes().filter((r) => r.auth === "project");
+    expect(routes.length).toBeGreaterThan(30);
+    for (const r of routes) {
+      const path = r.path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(ids[name]));
+      const body = bodies[r.route];
+      const anonymous = await call(path, { method: r.method, body });
+      expect(anonymous.status, `${r.route} without credentials`).toBe(401);
+      const intruder = await call(path, { method: r.method, body, auth: b.auth });
+      expect(intruder.status, `${r.route} with another project's key`).toBe(404);
+    }
+    // Nothing of A's changed.
+    const after = await call(`/v1/pass/${pass.id}`, { auth: a.auth });
+    expect(after.body).toMatchObject({ status: "active", version: pass.version, archivedAt: null });
+    expect((await call(`/v1/template/${t}`, { auth: a.auth })).body.name).toBe("Loyalty");
+    expect((await call(`/v1/integration/${integ.body.id}`, { auth: a.auth })).body.name).not.toBe("taken over");
+    expect((await call(`/v1/project/${a.id}/settings/callback`, { auth: a.auth })).body.baseUrl).toBe("https://hooks.example.com/a");
+    expect((await call(`/v1/project/${a.id}`, { auth: a.auth })).status).toBe(200);
   });
 });
 
@@ -315,6 +372,8 @@ describe("passes", () => {
     expect(w.body.error.code).toBe("pass_archived");
     expect((await call(`/v1/pass/${pass.id}/status`, { auth: p.auth, body: { status: "expired" } })).status).toBe(410);
     expect((await call(`/v1/pass/${pass.id}`, { method: "DELETE", auth: p.auth })).status).toBe(410);
+    const recreate = await call(`/v1/template/${t}/pass`, { auth: p.auth, body: { externalId: "arch", fields: { name: "Again" } } });
+    expect(recreate.status).toBe(410);
     expect((await call(`/v1/pass/${pass.id}`, { auth: p.auth })).body.archivedAt).toBe(a.body.archivedAt);
   });
 });
@@ -348,6 +407,8 @@ describe("Idempotency-Key", () => {
     // Another project using the same key string gets its own record, not this one.
     const other = await newProject();
     const theirs = await call(`/v1/project/${other.id}/keys`, { ...req, auth: other.auth });
+    expect(theirs.status).toBe(201);
+    expect(theirs.headers.get("idempotent-replayed")).toBeNull();
     expect(theirs.body.secret).not.toBe(first.body.secret);
   });
 
@@ -367,6 +428,24 @@ describe("Idempotency-Key", () => {
     const busy = await call(`/v1/template/${t}/pass`, req("running"));
     expect(busy.status).toBe(409);
     expect(busy.body.error.message).toContain("still being processed");
+  });
+
+  it("replays for 24 hours and no longer", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const req = (key: string) => ({ auth: p.auth, body: { externalId: key, fields: { name: "A" } }, headers: { "idempotency-key": key } });
+    const age = (key: string, hours: number) =>
+      env.DB.prepare("update idempotency_keys set created_at = ? where key = ?").bind(Date.now() - hours * 3600 * 1000, key).run();
+    expect((await call(`/v1/template/${t}/pass`, req("day-23"))).status).toBe(201);
+    expect((await call(`/v1/template/${t}/pass`, req("day-25"))).status).toBe(201);
+    await age("day-23", 23);
+    await age("day-25", 25);
+    const within = await call(`/v1/template/${t}/pass`, req("day-23"));
+    expect(within.status).toBe(201);
+    expect(within.headers.get("idempotent-replayed")).toBe("true");
+    const expired = await call(`/v1/template/${t}/pass`, req("day-25"));
+    expect(expired.headers.get("idempotent-replayed")).toBeNull();
+    expect(expired.status).toBe(409); // it ran again: the pass exists now
   });
 
   it("replays an error response too", async () => {

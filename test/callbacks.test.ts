@@ -333,20 +333,59 @@ describe("retries", () => {
     expect((await call(`/v1/project/${p.id}/settings/callback`, { auth: p.auth })).body.enabled).toBe(true);
   });
 
-  it("records timeouts and network errors as failed attempts", async () => {
+  it("aborts an attempt at the timeout, and records network errors and the first KiB of a response", async () => {
     const { p, t } = await registered();
     const pass = await newPass(p, t, "slow");
+    // A server that never answers: only the consumer's AbortSignal can end the attempt.
+    vi.spyOn(globalThis, "fetch").mockImplementation(
+      (_input: RequestInfo | URL, init?: RequestInit) =>
+        new Promise<Response>((_, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason))),
+    );
+    const id = `msg_slow${crypto.randomUUID().replace(/-/g, "")}`;
+    await env.DB.prepare(
+      `insert into deliveries (id, project_id, pass_id, event, payload, status, is_test, attempt_count, tries, next_attempt_at, created_at, updated_at)
+       values (?, ?, ?, 'install', '{}', 'pending', 0, 0, 0, 0, 0, 0)`,
+    )
+      .bind(id, p.id, pass.id)
+      .run();
+    const batch = createMessageBatch<DeliveryTask>("passhook-callbacks", [{ id: "s1", timestamp: new Date(), attempts: 1, body: { deliveryId: id, attempt: 1 } }]);
+    const queue = { send: vi.fn(async () => undefined), sendBatch: vi.fn() } as unknown as Queue;
+    await consumeCallbacks(batch, { ...env, CALLBACKS_QUEUE: queue }, { random: () => 0.5, timeoutMs: 50 });
+    const d = await delivery(p, id);
+    expect(d.attemptLog[0].error).toBe("timed out after 0.05 s");
+    expect(d.attemptLog[0].durationMs).toBeGreaterThanOrEqual(40);
+    vi.restoreAllMocks();
+
     let n = 0;
     vi.spyOn(globalThis, "fetch").mockImplementation(async () => {
       n++;
-      if (n === 1) throw new DOMException("The operation was aborted due to timeout", "TimeoutError");
-      if (n === 2) throw new TypeError("connection refused");
-      return new Response("fine");
+      if (n === 1) throw new TypeError("connection refused");
+      return new Response("x".repeat(5000), { status: 500 });
     });
+    // Another pass: the first one's delivery is still pending (its retry went to the stub queue), and
+    // per-pass order would rightly hold this one behind it.
+    const other = await newPass(p, t, "slow-2");
+    const live = await testSend(p, "install", other.id);
+    await until(async () => (await delivery(p, live)).attempts >= 2);
+    const log = (await delivery(p, live)).attemptLog;
+    expect(log[0].error).toBe("network error: connection refused");
+    expect(log[1].response).toBe("x".repeat(1024));
+    // Let its remaining (immediate, in tests) retries run out here rather than in the next test.
+    await until(async () => (await delivery(p, live)).status === "failed");
+  });
+
+  it("stops signing with the old secret 24 hours after a rotation", async () => {
+    const { p, t, secret: old } = await registered();
+    const pass = await newPass(p, t, "rot-expired");
+    const fresh = (await call(`/v1/project/${p.id}/settings/callback/rotate-secret`, { method: "POST", auth: p.auth })).body.signingSecret;
+    await env.DB.prepare("update callback_settings set previous_secret_expires_at = ? where project_id = ?").bind(Date.now() - 1000, p.id).run();
+    const { calls } = mockReceiver();
     const id = await testSend(p, "install", pass.id);
-    await until(async () => (await delivery(p, id)).status === "succeeded");
-    const d = await delivery(p, id);
-    expect(d.attemptLog.map((a: { error: string | null }) => a.error)).toEqual(["timed out after 15 s", "network error: connection refused", null]);
+    await until(() => calls.some((c) => c.headers["webhook-id"] === id));
+    const ours = calls.find((c) => c.headers["webhook-id"] === id)!;
+    expect(ours.headers["webhook-signature"].split(" ")).toHaveLength(1);
+    expect(verify(fresh, ours)).toEqual(ours.json);
+    expect(() => verify(old, ours)).toThrow();
   });
 });
 

@@ -160,6 +160,9 @@ describe("the six actions", () => {
     const gone = await hook(urls.update, { "pass-id": "m-1", points: 1 });
     expect(gone.status).toBe(410);
     expect(gone.body.error.code).toBe("pass_archived");
+    expect((await hook(urls.create, { "pass-id": "m-1", name: "Ada", points: 25 })).status).toBe(410);
+    expect((await hook(urls.redeem, { "pass-id": "m-1" })).status).toBe(410);
+    expect((await hook(urls.archive, { "pass-id": "m-1" })).status).toBe(410);
     const events = await env.DB.prepare("select source from pass_events where pass_id = ?").bind(created.body.passId).all<{ source: string }>();
     expect(events.results.every((e) => e.source.startsWith("listener:int_"))).toBe(true);
   });
@@ -278,7 +281,12 @@ describe("signatures", () => {
     expect(none.status).toBe(401);
     expect(none.headers.get("www-authenticate")).toBeTruthy();
     const logged = await call(`/v1/integration/${i.id}/events`, { auth: p.auth });
-    expect(logged.body.events[0].headers).not.toHaveProperty("x-passhook-signature", expect.stringMatching(/sha256/));
+    // Newest first: [unsigned, bad signature, BOM, good]. Signatures are logged as present, never their value.
+    const [unsigned, badSig] = logged.body.events;
+    expect(unsigned.headers).not.toHaveProperty("x-passhook-signature");
+    expect(badSig.statusCode).toBe(401);
+    expect(badSig.headers["x-passhook-signature"]).toBe("[redacted]");
+    expect(JSON.stringify(logged.body)).not.toContain("sha256=");
     expect(JSON.stringify(logged.body)).not.toContain(secret);
     const stored = await env.DB.prepare("select signing_secret_enc from integrations where id = ?").bind(i.id).first<{ signing_secret_enc: string }>();
     expect(stored!.signing_secret_enc).toMatch(/^v1\./);
@@ -304,6 +312,17 @@ describe("idempotency", () => {
     const viaKeyAgain = await hook(update.listenerUrl, { "pass-id": "i1", points: 6 }, { "idempotency-key": "k-1" });
     expect(viaKeyAgain.body).toEqual(viaKey.body);
     expect((await passRow(t, "i1"))!.version).toBe(3);
+    // The window is 24 hours: at 23 h a repeat still replays, at 25 h it runs again.
+    const age = (key: string, hours: number) =>
+      env.DB.prepare("update inbound_events set received_at = ? where idempotency_key = ? and integration_id = ?")
+        .bind(Date.now() - hours * 3600 * 1000, key, update.id)
+        .run();
+    await age("k-1", 23);
+    expect((await hook(update.listenerUrl, { "pass-id": "i1", points: 6 }, { "idempotency-key": "k-1" })).headers.get("idempotent-replayed")).toBe("true");
+    await age("k-1", 25);
+    const rerun = await hook(update.listenerUrl, { "pass-id": "i1", points: 6 }, { "idempotency-key": "k-1" });
+    expect(rerun.status).toBe(200);
+    expect(rerun.headers.get("idempotent-replayed")).toBeNull();
     const conflict = await hook(update.listenerUrl, { "pass-id": "i1", points: 9 }, { "webhook-id": "evt-1" });
     expect(conflict.status).toBe(409);
     const log = await call(`/v1/integration/${update.id}/events`, { auth: p.auth });
@@ -422,6 +441,27 @@ describe("bad input changes nothing and is still logged", () => {
     expect(log.body.events).toHaveLength(cases.length);
     const big = log.body.events.find((e: { statusCode: number }) => e.statusCode === 413);
     expect(big.bodyTruncated).toBe(true);
+  });
+
+  it("leaves an existing pass untouched when an update is refused", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const create = await integration(p, { templateId: t, action: "create" });
+    const update = await integration(p, { templateId: t, action: "update", signingSecret: "update signing secret" });
+    const plain = await integration(p, { templateId: t, action: "update" });
+    await hook(create.listenerUrl, { "pass-id": "keep", name: "Ada", points: 5 });
+    const before = await passRow(t, "keep");
+    const path = plain.listenerUrl.slice(BASE.length);
+    const refused = [
+      await call(path, { method: "POST", raw: '{"pass-id":"keep","points":', headers: { "content-type": "application/json" } }),
+      await call(path, { method: "POST", raw: "pass-id=keep", headers: { "content-type": "text/csv" } }),
+      await hook(plain.listenerUrl, { "pass-id": "keep", points: "many", email: "nope" }),
+      await hook(plain.listenerUrl, { "pass-id": "keep", name: null }),
+      await hook(plain.listenerUrl, { "pass-id": "keep", name: "x".repeat(300 * 1024) }),
+      await hook(update.listenerUrl, { "pass-id": "keep", points: 99 }), // unsigned
+    ];
+    expect(refused.map((r) => r.status)).toEqual([400, 415, 400, 400, 413, 401]);
+    expect(await passRow(t, "keep")).toEqual(before);
   });
 
   it("rate limits per integration with 429 and Retry-After", async () => {

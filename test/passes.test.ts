@@ -120,7 +120,9 @@ describe("per-pass ordering through the Durable Object", () => {
     const gate = new Promise<void>((r) => (release = r));
     const stubA = env.PASS_OBJECT.getByName(`${t}:held`);
     await runInDurableObject(stubA, async (instance) => {
-      (instance as unknown as { chain: Promise<unknown> }).chain = gate;
+      const held = instance as unknown as { chain: Promise<unknown> };
+      expect(held.chain).toBeInstanceOf(Promise); // the field this test holds must exist
+      held.chain = gate;
     });
     let aDone = false;
     const writeA = call(`/v1/pass/${a.id}`, { method: "PUT", auth: p.auth, body: { fields: { counter: 1 } } }).then((r) => {
@@ -160,6 +162,30 @@ describe("atomic writes", () => {
     const ok = await call(`/v1/pass/${pass.id}`, { method: "PUT", auth: p.auth, body: { fields: { points: 5 } } });
     expect(ok.status).toBe(200);
     expect(ok.body.version).toBe(2);
+  });
+});
+
+describe("atomic creates", () => {
+  it("leaves no pass, event or outbox row when a create's batch fails", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    // Make the batch's last statement (the outbox insert) fail for this one externalId.
+    await env.DB.prepare(
+      `create trigger fail_outbox before insert on outbox
+       when new.pass_id in (select id from passes where external_id = 'doomed')
+       begin select raise(abort, 'injected failure'); end`,
+    ).run();
+    const r = await call(`/v1/template/${t}/pass`, { auth: p.auth, body: { externalId: "doomed", fields: { name: "Ada" } } });
+    await env.DB.prepare("drop trigger fail_outbox").run();
+    expect(r.status).toBe(500);
+    const count = async (sql: string) => (await env.DB.prepare(sql).first<{ n: number }>())!.n;
+    expect(await count("select count(*) as n from passes where external_id = 'doomed'")).toBe(0);
+    expect(await count("select count(*) as n from pass_events where pass_id not in (select id from passes)")).toBe(0);
+    expect(await count("select count(*) as n from outbox where pass_id not in (select id from passes)")).toBe(0);
+    // The Durable Object forgot the failed attempt: the same create now succeeds as version 1.
+    const ok = await call(`/v1/template/${t}/pass`, { auth: p.auth, body: { externalId: "doomed", fields: { name: "Ada" } } });
+    expect(ok.status).toBe(201);
+    expect(ok.body.version).toBe(1);
   });
 });
 

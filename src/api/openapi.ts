@@ -124,7 +124,10 @@ export function openApiDocument(): Record<string, unknown> {
   return cached;
 }
 
-/** Every documented (method, path) with `{x}` as Hono's `:x`, for the coverage test. */
-export function documentedRoutes(): string[] {
-  return ops.map((o) => `${o.method.toUpperCase()} ${o.path.replace(/\{(\w+)\}/g, ":$1")}`);
+/** Every documented route as Hono spells it (`GET /v1/pass/:passId`), with who may call it. */
+export function documentedRoutes(): { route: string; method: string; path: string; auth: Auth }[] {
+  return ops.map((o) => {
+    const path = o.path.replace(/\{(\w+)\}/g, ":$1");
+    return { route: `${o.method.toUpperCase()} ${path}`, method: o.method.toUpperCase(), path, auth: o.auth };
+  });
 }

@@ -32,6 +32,8 @@ const SNIPPET_BYTES = 1024;
 
 export interface ConsumerDeps {
   random: () => number;
+  /** Per-attempt timeout; tests shorten it to exercise the real abort path. */
+  timeoutMs?: number;
 }
 
 export async function consumeCallbacks(batch: MessageBatch<DeliveryTask>, env: ConsumerEnv, deps: ConsumerDeps = { random: Math.random }) {
@@ -77,6 +79,7 @@ async function attempt(msg: Message<DeliveryTask>, env: ConsumerEnv, schedule: r
     "webhook-signature": await signatureHeader(await signingSecrets(env, settings, now), d.id, ts, body),
   };
 
+  const timeoutMs = deps.timeoutMs ?? ATTEMPT_TIMEOUT_MS;
   const started = Date.now();
   let statusCode: number | null = null;
   let snippet: string | null = null;
@@ -88,14 +91,14 @@ async function attempt(msg: Message<DeliveryTask>, env: ConsumerEnv, schedule: r
       headers,
       body,
       redirect: "manual",
-      signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     statusCode = res.status;
     retryAfter = parseRetryAfter(res.headers.get("retry-after"), now);
     snippet = (await readLimited(res.body, SNIPPET_BYTES)).text;
     if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
   } catch (e) {
-    error = e instanceof Error && e.name === "TimeoutError" ? `timed out after ${ATTEMPT_TIMEOUT_MS / 1000} s` : `network error: ${e instanceof Error ? e.message : "unknown"}`;
+    error = e instanceof Error && e.name === "TimeoutError" ? `timed out after ${timeoutMs / 1000} s` : `network error: ${e instanceof Error ? e.message : "unknown"}`;
   }
   const record = {
     id: newId("attempt"),

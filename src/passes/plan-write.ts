@@ -41,8 +41,9 @@ const error = (code: SerializedAppError["code"], message: string, details: unkno
 
 export function planWrite(current: PassRow | null, target: PassTarget, cmd: PassCommand, now: number, fresh: FreshSecrets): Plan {
   if (cmd.op === "create") {
+    if (current?.archivedAt) return archived(current);
     if (current) {
-      if (cmd.onExisting === "identical-ok" && !current.archivedAt && sameFields(current.fields, cmd.fields)) {
+      if (cmd.onExisting === "identical-ok" && sameFields(current.fields, cmd.fields)) {
         return { kind: "noop", pass: current };
       }
       return error("already_exists", `A pass with externalId "${target.externalId}" already exists for this template.`, {
@@ -67,9 +68,7 @@ export function planWrite(current: PassRow | null, target: PassTarget, cmd: Pass
   }
 
   if (!current) return error("not_found", `No pass with externalId "${target.externalId}" for this template.`);
-  if (current.archivedAt) {
-    return error("pass_archived", "This pass is archived and cannot be changed.", { archivedAt: new Date(current.archivedAt).toISOString() });
-  }
+  if (current.archivedAt) return archived(current);
   const bump = (patch: Partial<PassRow>): PassRow => ({ ...current, ...patch, version: current.version + 1, updatedAt: now });
 
   switch (cmd.op) {
@@ -99,6 +98,10 @@ export function planWrite(current: PassRow | null, target: PassTarget, cmd: Pass
     case "archive":
       return { kind: "write", action: "archive", pass: bump({ archivedAt: now }), changes: { archivedAt: now }, insert: false };
   }
+}
+
+function archived(current: PassRow): Plan {
+  return error("pass_archived", "This pass is archived and cannot be changed.", { archivedAt: new Date(current.archivedAt!).toISOString() });
 }
 
 function sameFields(a: FieldValues, b: FieldValues): boolean {
