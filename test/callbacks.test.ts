@@ -202,11 +202,11 @@ describe("retries", () => {
     )
       .bind(id, p.id, pass.id, tries, tries)
       .run();
-    return { p, id };
+    return { p, t, id };
   }
 
   /** Runs one attempt through the consumer; the queue it re-sends on is a spy, to read the delays asked for. */
-  async function consumeOnce(id: string, random: number, schedule = "") {
+  async function consumeOnce(id: string, random: number, schedule = "", timeoutMs?: number) {
     const row = await env.DB.prepare("select attempt_count from deliveries where id = ?").bind(id).first<{ attempt_count: number }>();
     const attempt = row!.attempt_count + 1;
     const batch = createMessageBatch<DeliveryTask>("passhook-callbacks", [{ id: "m1", timestamp: new Date(), attempts: 1, body: { deliveryId: id, attempt } }]);
@@ -214,7 +214,7 @@ describe("retries", () => {
     const ack = vi.spyOn(batch.messages[0], "ack");
     const send = vi.fn(async () => undefined);
     const queue = { send, sendBatch: vi.fn() } as unknown as Queue;
-    await consumeCallbacks(batch, { ...env, CALLBACK_RETRY_SCHEDULE: schedule, CALLBACKS_QUEUE: queue }, { random: () => random });
+    await consumeCallbacks(batch, { ...env, CALLBACK_RETRY_SCHEDULE: schedule, CALLBACKS_QUEUE: queue }, { random: () => random, timeoutMs });
     /** The delay of the re-send, or null when none was asked for. */
     const delay = send.mock.calls.length ? (send.mock.calls[0] as unknown as [DeliveryTask, { delaySeconds: number }])[1].delaySeconds : null;
     if (send.mock.calls.length) expect((send.mock.calls[0] as unknown as [DeliveryTask])[0]).toEqual({ deliveryId: id, attempt: attempt + 1 });
@@ -334,23 +334,13 @@ describe("retries", () => {
   });
 
   it("aborts an attempt at the timeout, and records network errors and the first KiB of a response", async () => {
-    const { p, t } = await registered();
-    const pass = await newPass(p, t, "slow");
+    const { p, t, id } = await pendingDelivery(0);
     // A server that never answers: only the consumer's AbortSignal can end the attempt.
     vi.spyOn(globalThis, "fetch").mockImplementation(
       (_input: RequestInfo | URL, init?: RequestInit) =>
         new Promise<Response>((_, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason))),
     );
-    const id = `msg_slow${crypto.randomUUID().replace(/-/g, "")}`;
-    await env.DB.prepare(
-      `insert into deliveries (id, project_id, pass_id, event, payload, status, is_test, attempt_count, tries, next_attempt_at, created_at, updated_at)
-       values (?, ?, ?, 'install', '{}', 'pending', 0, 0, 0, 0, 0, 0)`,
-    )
-      .bind(id, p.id, pass.id)
-      .run();
-    const batch = createMessageBatch<DeliveryTask>("passhook-callbacks", [{ id: "s1", timestamp: new Date(), attempts: 1, body: { deliveryId: id, attempt: 1 } }]);
-    const queue = { send: vi.fn(async () => undefined), sendBatch: vi.fn() } as unknown as Queue;
-    await consumeCallbacks(batch, { ...env, CALLBACKS_QUEUE: queue }, { random: () => 0.5, timeoutMs: 50 });
+    await consumeOnce(id, 0.5, "", 50);
     const d = await delivery(p, id);
     expect(d.attemptLog[0].error).toBe("timed out after 0.05 s");
     expect(d.attemptLog[0].durationMs).toBeGreaterThanOrEqual(40);

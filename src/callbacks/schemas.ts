@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pageQuery } from "../lib/pagination";
 
 export const registerBody = z
   .object({
@@ -18,8 +19,4 @@ export const testSendBody = z
 export const recoverBody = z.object({ since: z.iso.datetime({ offset: true }) }).strict();
 
 export const DELIVERY_STATUSES = ["waiting", "pending", "succeeded", "failed"] as const;
-export const deliveryListQuery = z.object({
-  status: z.enum(DELIVERY_STATUSES).optional(),
-  cursor: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-});
+export const deliveryListQuery = pageQuery.extend({ status: z.enum(DELIVERY_STATUSES).optional() });

@@ -3,6 +3,7 @@
  * Cursor pages for the logs (newest first by time, then id) and the shared "fetch one more than
  * asked" slice. A cursor is `<ms>.<id>` of the last row shown: opaque to clients, stable under inserts.
  */
+import { z } from "zod";
 import { AppError } from "./errors";
 
 export interface TimeCursor {
@@ -22,3 +23,9 @@ export function pageOf<T>(rows: T[], limit: number, cursorOf: (last: T) => strin
   const page = rows.slice(0, limit);
   return { page, nextCursor: rows.length > limit && page.length ? cursorOf(page[page.length - 1]) : null };
 }
+
+/** `?cursor=&limit=` as every list endpoint takes them (limit 1–100, default 50). */
+export const pageQuery = z.object({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});

@@ -9,6 +9,5 @@ export {
   rotateIntegration,
   type IntegrationScope,
 } from "./integrations";
-export { listEvents, replayEvent, purgeOldEvents, EVENT_RETENTION } from "./event-log";
-export { createIntegrationBody, patchIntegrationBody, INTEGRATION_ACTIONS } from "./schemas";
-export { applyMapping, checkMapping, expectedPayload, PASS_ID } from "./mapping";
+export { listEvents, replayEvent, purgeOldEvents } from "./event-log";
+export { createIntegrationBody, patchIntegrationBody } from "./schemas";

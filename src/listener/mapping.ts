@@ -10,8 +10,8 @@
 import type { FieldDef, FieldType, IntegrationAction } from "../db/schema";
 import type { FieldIssue } from "../lib/errors";
 import { err, ok, type Result } from "../lib/result";
+import { PASS_ID_KEY as PASS_ID } from "../passes";
 
-export const PASS_ID = "pass-id";
 export const FIELD_ACTIONS: readonly IntegrationAction[] = ["create", "update"];
 
 export type FieldMapping = Record<string, string | null>;
