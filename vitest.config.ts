@@ -1,5 +1,7 @@
-// Tests run inside workerd with real local D1, Durable Objects and Queues.
-// Storage is isolated per test file, so the suite keeps to a few larger files.
+// Two test projects:
+// - "workers": inside workerd with real local D1, Durable Objects and Queues. Storage is isolated per
+//   test file, so the suite keeps to a few larger files.
+// - "node": outside workerd, for what needs the host (openssl, a real browser, a Worker driven over HTTP).
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -11,42 +13,58 @@ Object.assign(process.env, TEST_SECRETS);
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
-    plugins: [
-      cloudflareTest({
-        wrangler: { configPath: "./wrangler.toml" },
-        remoteBindings: false,
-        miniflare: {
-          bindings: {
-            TEST_MIGRATIONS: migrations,
-            ...TEST_SECRETS,
-            PUBLIC_URL: "https://passhook.test",
-            ALLOW_INSECURE_CALLBACKS: "false",
-            // End-to-end delivery tests retry at once; the real schedule is tested as pure maths.
-            CALLBACK_RETRY_SCHEDULE: "0,0,0,0,0,0,0",
-          },
-          compatibilityFlags: ["service_binding_extra_handlers"],
-          // Each entry replaces wrangler's whole consumer block, so every field is spelled out.
-          queueConsumers: {
-            "passhook-callbacks": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0, deadLetterQueue: "passhook-callbacks-dlq" },
-            "passhook-callbacks-dlq": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0 },
-            "passhook-pushes": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0, deadLetterQueue: "passhook-pushes-dlq" },
-            "passhook-pushes-dlq": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0 },
-          },
-          ratelimits: {
-            LISTENER_RATE_LIMIT: { namespace_id: "1001", simple: { limit: 120, period: 60 } },
-          },
-          // Backstop: a request the test forgot to mock answers 599 instead of reaching a network.
-          outboundService: () => new Response("unmocked outbound request", { status: 599 }),
-        },
-      }),
-    ],
     test: {
-      setupFiles: ["./test/setup/apply-migrations.ts"],
-      include: ["test/**/*.test.ts"],
-      testTimeout: 20_000,
       // CI also writes a JSON report so .ci/run can print a plain "N passed, N failed" line.
       reporters: process.env.CI ? ["default", "json"] : ["default"],
       outputFile: process.env.CI ? { json: ".ci/vitest-report.json" } : undefined,
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              remoteBindings: false,
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  ...TEST_SECRETS,
+                  PUBLIC_URL: "https://passhook.test",
+                  ALLOW_INSECURE_CALLBACKS: "false",
+                  // End-to-end delivery tests retry at once; the real schedule is tested as pure maths.
+                  CALLBACK_RETRY_SCHEDULE: "0,0,0,0,0,0,0",
+                },
+                compatibilityFlags: ["service_binding_extra_handlers"],
+                // Each entry replaces wrangler's whole consumer block, so every field is spelled out.
+                queueConsumers: {
+                  "passhook-callbacks": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0, deadLetterQueue: "passhook-callbacks-dlq" },
+                  "passhook-callbacks-dlq": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0 },
+                  "passhook-pushes": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0, deadLetterQueue: "passhook-pushes-dlq" },
+                  "passhook-pushes-dlq": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0 },
+                },
+                ratelimits: {
+                  LISTENER_RATE_LIMIT: { namespace_id: "1001", simple: { limit: 120, period: 60 } },
+                },
+                // Backstop: a request the test forgot to mock answers 599 instead of reaching a network.
+                outboundService: () => new Response("unmocked outbound request", { status: 599 }),
+              },
+            }),
+          ],
+          test: {
+            name: "workers",
+            setupFiles: ["./test/setup/apply-migrations.ts"],
+            include: ["test/**/*.test.ts"],
+            exclude: ["test/node/**"],
+            testTimeout: 20_000,
+          },
+        },
+        {
+          test: {
+            name: "node",
+            environment: "node",
+            include: ["test/node/**/*.test.ts"],
+            testTimeout: 60_000,
+          },
+        },
+      ],
     },
   };
 });

@@ -1,10 +1,7 @@
 /// <reference types="vite/client" />
+// Test-only bindings; the Worker's own Env and GlobalProps come from worker-configuration.d.ts.
 declare namespace Cloudflare {
   interface Env {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
-  }
-  interface GlobalProps {
-    mainModule: typeof import("../src/index");
-    durableNamespaces: "PassObject";
   }
 }
