@@ -17,6 +17,10 @@ export default defineConfig(async () => {
       // CI also writes a JSON report so .ci/run can print a plain "N passed, N failed" line.
       reporters: process.env.CI ? ["default", "json"] : ["default"],
       outputFile: process.env.CI ? { json: ".ci/vitest-report.json" } : undefined,
+      // The Worker's informational log lines (auth refused, signature refused, ...) are expected in a
+      // run and hidden; errors still show, and tests that cause one on purpose capture and assert it.
+      // TEST_LOGS=1 shows everything.
+      onConsoleLog: (_log: string, type: "stdout" | "stderr") => (type === "stdout" && process.env.TEST_LOGS !== "1" ? false : undefined),
       projects: [
         {
           plugins: [
@@ -31,6 +35,7 @@ export default defineConfig(async () => {
                   ALLOW_INSECURE_CALLBACKS: "false",
                   // End-to-end delivery tests retry at once; the real schedule is tested as pure maths.
                   CALLBACK_RETRY_SCHEDULE: "0,0,0,0,0,0,0",
+                  REQUEST_LOG: "false",
                 },
                 compatibilityFlags: ["service_binding_extra_handlers"],
                 // Each entry replaces wrangler's whole consumer block, so every field is spelled out.
@@ -42,6 +47,7 @@ export default defineConfig(async () => {
                 },
                 ratelimits: {
                   LISTENER_RATE_LIMIT: { namespace_id: "1001", simple: { limit: 120, period: 60 } },
+                  LISTENER_REJECT_LIMIT: { namespace_id: "1002", simple: { limit: 20, period: 60 } },
                 },
                 // Backstop: a request the test forgot to mock answers 599 instead of reaching a network.
                 outboundService: () => new Response("unmocked outbound request", { status: 599 }),

@@ -3,7 +3,7 @@
 // runs `wrangler dev` on http://127.0.0.1:8787 with local D1, Durable Objects and Queues.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -20,12 +20,11 @@ const DEMO = {
   templateId: 1,
 };
 
+/** Runs a wrangler command quietly; on failure prints its output and returns its exit status. */
 function run(args) {
   const r = spawnSync(wrangler, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
-  if (r.status !== 0) {
-    process.stderr.write(r.stdout + r.stderr);
-    process.exit(r.status ?? 1);
-  }
+  if (r.status !== 0) process.stderr.write(r.stdout + r.stderr);
+  return r.status ?? 1;
 }
 
 const devVars = path.join(root, ".dev.vars");
@@ -36,7 +35,7 @@ if (!existsSync(devVars)) {
 const adminToken = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1]?.trim() ?? "(see .dev.vars)";
 
 console.log("applying D1 migrations locally …");
-run(["d1", "migrations", "apply", "DB", "--local"]);
+if (run(["d1", "migrations", "apply", "DB", "--local"]) !== 0) process.exit(1);
 
 const now = Date.now();
 const hash = createHash("sha256").update(DEMO.secret).digest("hex");
@@ -53,10 +52,13 @@ INSERT OR IGNORE INTO api_keys (key, project_id, secret_hash, created_at) VALUES
 INSERT OR IGNORE INTO templates (id, project_id, name, pass_type, fields, apple, google, created_at, updated_at)
   VALUES (${DEMO.templateId}, '${DEMO.projectId}', 'Demo loyalty card', 'loyalty', '${fields}', NULL, NULL, ${now}, ${now});
 `;
-const seedFile = path.join(mkdtempSync(path.join(tmpdir(), "passhook-")), "seed.sql");
+const seedDir = mkdtempSync(path.join(tmpdir(), "passhook-"));
+const seedFile = path.join(seedDir, "seed.sql");
 writeFileSync(seedFile, seed);
 console.log("seeding the demo project …");
-run(["d1", "execute", "DB", "--local", "--file", seedFile]);
+const seeded = run(["d1", "execute", "DB", "--local", "--file", seedFile]);
+rmSync(seedDir, { recursive: true, force: true });
+if (seeded !== 0) process.exit(1);
 
 const basic = Buffer.from(`${DEMO.key}:${DEMO.secret}`).toString("base64");
 console.log(`

@@ -1,8 +1,10 @@
 /**
  * @module app
  * Builds the Hono app: health, the admin API, the listener and the one `onError` that shapes every
- * error as `{error: {code, message, details}}`. Unknown errors are logged and answered with a
- * generic 500 that says nothing about what failed.
+ * error as `{error: {code, message, details}}`. Unknown errors are logged (without request data) and
+ * answered with a generic 500 that says nothing about what failed. Each request leaves one log line
+ * with its path redacted, in place of Cloudflare's invocation log (off in wrangler.toml: it records the
+ * full URL, and a listener URL is a credential).
  */
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -10,9 +12,17 @@ import { buildApi } from "./api";
 import { openApiDocument } from "./api";
 import type { AppEnv } from "./env";
 import { AppError } from "./lib/errors";
+import { describeError } from "./lib/log";
 
 export function buildApp(routers: { api?: Hono<AppEnv>[]; root?: Hono<AppEnv>[] } = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use(async (c, next) => {
+    const started = Date.now();
+    await next();
+    if (c.env.REQUEST_LOG !== "false") {
+      console.log(JSON.stringify({ msg: "request", method: c.req.method, path: redactPath(c.req.path), status: c.res.status, ms: Date.now() - started }));
+    }
+  });
   app.get("/health", (c) => c.json({ ok: true }));
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
   for (const r of routers.root ?? []) app.route("/", r);
@@ -20,7 +30,8 @@ export function buildApp(routers: { api?: Hono<AppEnv>[]; root?: Hono<AppEnv>[] 
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);
-    if (allowed.length) {
+    // A path that the request's own method serves would have matched: nothing here is "not allowed".
+    if (allowed.length && !allowed.includes(c.req.method)) {
       return errorResponse(c, new AppError("method_not_allowed", `Use ${allowed.join(", ")} on this path.`, { allowed }, { Allow: allowed.join(", ") }));
     }
     return errorResponse(c, new AppError("not_found", "No such route."));
@@ -32,7 +43,7 @@ export function buildApp(routers: { api?: Hono<AppEnv>[]; root?: Hono<AppEnv>[] 
       const code = e.status === 413 ? "payload_too_large" : e.status === 401 ? "unauthorized" : "bad_request";
       return errorResponse(c, new AppError(code, e.message || "Bad request."));
     }
-    console.error(JSON.stringify({ msg: "unhandled error", method: c.req.method, path: redactPath(c.req.path), error: describe(e) }));
+    console.error(JSON.stringify({ msg: "unhandled error", method: c.req.method, path: redactPath(c.req.path), error: describeError(e) }));
     return c.json({ error: { code: "internal", message: "Internal error.", details: null } }, 500);
   });
   return app;
@@ -44,25 +55,21 @@ function errorResponse(c: Context, e: AppError): Response {
 }
 
 /** A listener path carries its token, which is a credential. */
-function redactPath(path: string): string {
+export function redactPath(path: string): string {
   return path.startsWith("/hooks/") ? "/hooks/[redacted]" : path;
-}
-
-/** Error name and message only: stack frames and causes may quote request data. */
-function describe(e: unknown): string {
-  return e instanceof Error ? `${e.name}: ${e.message}` : "non-error thrown";
 }
 
 // --- 405: which methods would have matched this path ----------------------------------------------
 
 const patternCache = new WeakMap<Hono<AppEnv>, { re: RegExp; method: string }[]>();
 
+/** Methods served on exactly this path (no trailing-slash variants: `/health/` is not `/health`). */
 function allowedMethods(app: Hono<AppEnv>, path: string): string[] {
   let patterns = patternCache.get(app);
   if (!patterns) {
     patterns = app.routes
       .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
-      .map((r) => ({ method: r.method, re: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/:[^/]+/g, "[^/]+")}/?$`) }));
+      .map((r) => ({ method: r.method, re: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/:[^/]+/g, "[^/]+")}$`) }));
     patternCache.set(app, patterns);
   }
   return [...new Set(patterns.filter((p) => p.re.test(path)).map((p) => p.method))];

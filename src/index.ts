@@ -5,7 +5,7 @@
 import { buildApp } from "./app";
 import { consumeCallbacks, consumeDeadLetters, sweepDeliveries } from "./callbacks";
 import { listenerRoutes, purgeOldEvents } from "./listener";
-import { completeOutboxTask, sweepOutbox, type DeliveryTask, type PushTask } from "./passes";
+import { consumePushes, sweepOutbox, type DeliveryTask, type PushTask } from "./passes";
 import { purgeExpiredIdempotencyKeys } from "./projects";
 
 export { PassObject } from "./passes";
@@ -22,11 +22,7 @@ export default {
       case "passhook-callbacks-dlq":
         return consumeDeadLetters(batch as MessageBatch<DeliveryTask>, env);
       case "passhook-pushes":
-        for (const msg of batch.messages) {
-          await completeOutboxTask(env, msg.body as PushTask);
-          msg.ack();
-        }
-        return;
+        return consumePushes(batch as MessageBatch<PushTask>, env);
       case "passhook-pushes-dlq":
         for (const msg of batch.messages) {
           console.error(JSON.stringify({ msg: "push task dead-lettered; the sweep re-sends it", task: msg.body }));

@@ -113,6 +113,7 @@ describe("checkCallbackUrl", () => {
       "172.16.0.1", "172.31.255.255", // 172.16/12
       "192.0.0.1", "192.0.0.255", // 192.0.0/24
       "192.0.2.1", // 192.0.2/24
+      "192.88.99.1", // 6to4 relay anycast 192.88.99/24
       "192.168.0.1", "192.168.255.255", // 192.168/16
       "198.18.0.1", "198.19.255.255", // 198.18/15
       "198.51.100.7", // 198.51.100/24
@@ -153,9 +154,13 @@ describe("checkCallbackUrl", () => {
       "64:ff9b:1::808:808", // local-use NAT64
       "::127.0.0.1", "::8.8.8.8", "::a9fe:a9fe", // IPv4-compatible (deprecated)
       "2002:7f00:1::", "2002:a9fe:a9fe::1", // 6to4 of private IPv4
+      "2002:808:808::1", "2002::", // 6to4 of any IPv4: a relayed tunnel endpoint (RFC 7526 deprecates it)
+      "2001::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2", // Teredo 2001::/32
+      "::ffff:0:7f00:1", "::ffff:0:127.0.0.1", "::ffff:0:a9fe:a9fe", // IPv4-translated ::ffff:0:0:0/96
     ];
     for (const ip of blocked) expect(rejection(`https://[${ip}]/cb`), ip).toBe("private_address");
-    expect(rejection("https://[2002:808:808::1]/cb")).toBe("ok"); // 6to4 of a public IPv4
+    expect(rejection("https://[::ffff:0:808:808]/cb")).toBe("ok"); // IPv4-translated public address
+    expect(rejection("https://[2001:4860:4860::8888]/cb")).toBe("ok"); // public, outside Teredo's 2001::/32
     expect(rejection("https://[fec0::1]/cb")).toBe("ok"); // outside fe80::/10
   });
 });

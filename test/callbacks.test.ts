@@ -289,18 +289,40 @@ describe("retries", () => {
     expect(failed.body.deliveries.map((x: { id: string }) => x.id)).toEqual([id]);
   });
 
-  it("dead-letters a task whose consumer keeps failing, and marks it failed", async () => {
-    const { p, t } = await registered();
-    const pass = await newPass(p, t, "crash");
+  it("backs off on our own failures and never fails a delivery for them", async () => {
+    const { p, id } = await pendingDelivery(0);
     const { calls } = mockReceiver();
-    // Our side breaks (the stored headers no longer decrypt): the queue retries, then dead-letters.
+    // Our side breaks (the stored headers no longer decrypt): every consumption throws before sending.
     await env.DB.prepare("update callback_settings set headers_enc = 'v1.AAAAAAAAAAAAAAAA.AAAA' where project_id = ?").bind(p.id).run();
-    const id = await testSend(p, "install", pass.id);
-    await until(async () => (await delivery(p, id)).status === "failed", 15_000);
-    const d = await delivery(p, id);
-    expect(d.lastError).toContain("dead-lettered");
-    expect(d.deadLetteredAt).not.toBeNull();
-    expect(calls).toHaveLength(0);
+    const quiet = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const delays: number[] = [];
+    for (const attempts of [1, 2, 5, 9, 30]) {
+      const batch = createMessageBatch<DeliveryTask>("passhook-callbacks", [{ id: `c${attempts}`, timestamp: new Date(), attempts, body: { deliveryId: id, attempt: 1 } }]);
+      const retry = vi.spyOn(batch.messages[0], "retry");
+      await consumeCallbacks(batch, env, { random: () => 0.5 });
+      delays.push((retry.mock.calls[0] as unknown as [{ delaySeconds: number }])[0].delaySeconds);
+    }
+    // 30 s doubling, capped at 2 h (the queue's max_retries of 30 spans about two days).
+    expect(delays).toEqual([30, 60, 480, 7200, 7200]);
+    expect(quiet.mock.calls.map((c) => String(c[0]))).toSatisfy((lines: string[]) => lines.every((l) => l.includes("callback consumer error; retrying")));
+    expect((await delivery(p, id)).status).toBe("pending");
+    expect(calls.filter((c) => c.headers["webhook-id"] === id)).toHaveLength(0);
+
+    // The queue gives up and dead-letters the task: the delivery stays pending, with a note, for the sweep.
+    await consumeDeadLetters(createMessageBatch<DeliveryTask>("passhook-callbacks-dlq", [{ id: "d", timestamp: new Date(), attempts: 1, body: { deliveryId: id, attempt: 1 } }]), env);
+    const parked = await delivery(p, id);
+    expect(parked.status).toBe("pending");
+    expect(parked.lastError).toContain("sweep");
+    quiet.mockRestore();
+
+    // Our side heals (registering again re-encrypts the headers); the cron sweep sends it, and it lands.
+    expect((await call(`/v1/project/${p.id}/settings/callback`, { auth: p.auth, body: { baseUrl: HOOKS, headers: { Authorization: AUTH } } })).status).toBe(200);
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    await until(async () => (await delivery(p, id)).status === "succeeded");
+    // (Other tests' pending rows are overdue too; this delivery was sent exactly once.)
+    expect(calls.filter((c) => c.headers["webhook-id"] === id)).toHaveLength(1);
   });
 
   it("does not let a parked task fail a delivery that was resent meanwhile", async () => {

@@ -314,8 +314,8 @@ describe("idempotency", () => {
     expect((await passRow(t, "i1"))!.version).toBe(3);
     // The window is 24 hours: at 23 h a repeat still replays, at 25 h it runs again.
     const age = (key: string, hours: number) =>
-      env.DB.prepare("update inbound_events set received_at = ? where idempotency_key = ? and integration_id = ?")
-        .bind(Date.now() - hours * 3600 * 1000, key, update.id)
+      env.DB.prepare("update idempotency_keys set created_at = ? where key = ? and scope = ?")
+        .bind(Date.now() - hours * 3600 * 1000, key, `listener:${update.id}`)
         .run();
     await age("k-1", 23);
     expect((await hook(update.listenerUrl, { "pass-id": "i1", points: 6 }, { "idempotency-key": "k-1" })).headers.get("idempotent-replayed")).toBe("true");

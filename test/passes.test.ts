@@ -149,8 +149,11 @@ describe("atomic writes", () => {
     await env.DB.prepare("insert into pass_events (pass_id, version, kind, action, source, changes, at) values (?, 2, 'write', 'update', 'test', '{}', 0)")
       .bind(pass.id)
       .run();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const failed = await call(`/v1/pass/${pass.id}`, { method: "PUT", auth: p.auth, body: { fields: { points: 5 } } });
     expect(failed.status).toBe(500);
+    expect(errors.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringContaining("pass write failed; nothing was written")]);
+    errors.mockRestore();
     expect(failed.body).toEqual({ error: { code: "internal", message: "Internal error.", details: null } });
     const row = await env.DB.prepare("select version, fields from passes where id = ?").bind(pass.id).first<{ version: number; fields: string }>();
     expect(row?.version).toBe(1);
@@ -175,9 +178,12 @@ describe("atomic creates", () => {
        when new.pass_id in (select id from passes where external_id = 'doomed')
        begin select raise(abort, 'injected failure'); end`,
     ).run();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const r = await call(`/v1/template/${t}/pass`, { auth: p.auth, body: { externalId: "doomed", fields: { name: "Ada" } } });
     await env.DB.prepare("drop trigger fail_outbox").run();
     expect(r.status).toBe(500);
+    expect(errors.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringContaining("injected failure")]);
+    errors.mockRestore();
     const count = async (sql: string) => (await env.DB.prepare(sql).first<{ n: number }>())!.n;
     expect(await count("select count(*) as n from passes where external_id = 'doomed'")).toBe(0);
     expect(await count("select count(*) as n from pass_events where pass_id not in (select id from passes)")).toBe(0);

@@ -8,7 +8,7 @@ import type { AppEnv } from "../env";
 import { readBodyText } from "../lib/body";
 import { sha256Hex } from "../lib/crypto";
 import { AppError } from "../lib/errors";
-import { beginIdempotent, finishIdempotent } from "../projects";
+import { beginIdempotent, finishIdempotent, refuseIdempotent } from "../projects";
 
 const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -21,18 +21,12 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const body = await readBodyText(c.req.raw.clone());
   const fingerprint = await sha256Hex(`${c.req.method} ${c.req.path}\n${body}`);
   const start = await beginIdempotent(c.env, scope, key, fingerprint);
-  switch (start.kind) {
-    case "mismatch":
-      throw new AppError("idempotency_conflict", "This Idempotency-Key was used with a different request.");
-    case "in_progress":
-      throw new AppError("idempotency_conflict", "A request with this Idempotency-Key is still being processed.");
-    case "replay":
-      return new Response(start.body || null, {
-        status: start.status,
-        headers: { "content-type": "application/json", "idempotent-replayed": "true" },
-      });
-    case "proceed":
-      break;
+  refuseIdempotent(start, "Idempotency-Key");
+  if (start.kind === "replay") {
+    return new Response(start.body || null, {
+      status: start.status,
+      headers: { "content-type": "application/json", "idempotent-replayed": "true" },
+    });
   }
   // Hono runs onError inside next(), so an error has already become c.res here.
   await next();

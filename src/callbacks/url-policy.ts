@@ -32,6 +32,7 @@ const IPV4_BLOCKED: ReadonlyArray<readonly [string, number]> = [
   ["172.16.0.0", 12], // private (RFC 1918)
   ["192.0.0.0", 24], // IETF protocol assignments (RFC 6890)
   ["192.0.2.0", 24], // TEST-NET-1 (RFC 5737)
+  ["192.88.99.0", 24], // 6to4 relay anycast, deprecated (RFC 7526)
   ["192.168.0.0", 16], // private (RFC 1918)
   ["198.18.0.0", 15], // benchmarking (RFC 2544)
   ["198.51.100.0", 24], // TEST-NET-2 (RFC 5737)
@@ -158,14 +159,19 @@ function isPrivateIPv6(g: number[]): boolean {
   const zeroUpTo = (n: number) => g.slice(0, n).every((x) => x === 0);
   // ::/96 covers :: (unspecified), ::1 (loopback) and the deprecated IPv4-compatible ::a.b.c.d (RFC 4291 §2.5.5.1).
   if (zeroUpTo(6)) return true;
-  // IPv4-mapped ::ffff:a.b.c.d (RFC 4291 §2.5.5.2): judged by the embedded IPv4 address.
+  // IPv4-mapped ::ffff:a.b.c.d (::ffff:0:0/96, RFC 4291 §2.5.5.2): judged by the embedded IPv4 address.
   if (zeroUpTo(5) && g[5] === 0xffff) return isPrivateIPv4(embeddedV4(g));
+  // IPv4-translated ::ffff:0:a.b.c.d (::ffff:0:0:0/96, RFC 2765 SIIT): judged likewise.
+  if (zeroUpTo(4) && g[4] === 0xffff && g[5] === 0) return isPrivateIPv4(embeddedV4(g));
   // NAT64 well-known prefix 64:ff9b::/96 (RFC 6052): judged by the embedded IPv4 address.
   if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return isPrivateIPv4(embeddedV4(g));
   // Local-use NAT64 64:ff9b:1::/48 (RFC 8215): translates into networks we cannot judge.
   if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) return true;
-  // 6to4 2002::/16 (RFC 3056): the IPv4 address sits in bits 16-47.
-  if (g[0] === 0x2002) return isPrivateIPv4(((g[1] << 16) | g[2]) >>> 0);
+  // 6to4 2002::/16 (RFC 3056, deprecated by RFC 7526) and Teredo 2001::/32 (RFC 4380) tunnel to IPv4
+  // addresses that are embedded (Teredo: obfuscated) in the address and relayed by third parties: a
+  // tunnel endpoint we cannot judge, so the whole prefixes are refused.
+  if (g[0] === 0x2002) return true;
+  if (g[0] === 0x2001 && g[1] === 0x0000) return true;
   if ((g[0] & 0xfe00) === 0xfc00) return true; // unique local fc00::/7, incl. fd00:ec2::254 (RFC 4193)
   if ((g[0] & 0xffc0) === 0xfe80) return true; // link-local fe80::/10 (RFC 4291)
   if ((g[0] & 0xff00) === 0xff00) return true; // multicast ff00::/8 (RFC 4291)

@@ -9,6 +9,7 @@ import { findInboundEvent, insertInboundEvent, listInboundEvents, purgeInboundEv
 import type { InboundEventRecord, IntegrationRecord } from "../db/schema";
 import { AppError, isAppError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { logError } from "../lib/log";
 import { decodeTimeCursor, pageOf } from "../lib/pagination";
 import { DAY, iso } from "../lib/time";
 import { ownedTemplate, type PassScope } from "../passes";
@@ -36,7 +37,15 @@ export interface EventDraft {
   contentType: string | null;
   body: string;
   bodyTruncated: boolean;
+  bodyBytes: number | null;
+  bodySha256: string | null;
   idempotencyKey: string | null;
+  /** Refused before processing (signature, size, rate limit): only the body's size and digest are kept. */
+  rejected?: boolean;
+  /** Why a signature was refused, for the log line (never the signature itself). */
+  refusal?: string;
+  /** The key this request claimed, to record its response under once the event is logged. */
+  claimedKey?: string;
   replayOf?: string | null;
   duplicateOf?: string | null;
 }
@@ -49,8 +58,10 @@ export async function recordEvent(env: Pick<Env, "DB">, draft: EventDraft, outco
     receivedAt: draft.receivedAt,
     headers: draft.headers,
     contentType: draft.contentType,
-    body: draft.body,
+    body: draft.rejected ? "" : draft.body,
     bodyTruncated: draft.bodyTruncated,
+    bodyBytes: draft.bodyBytes,
+    bodySha256: draft.bodySha256,
     idempotencyKey: draft.idempotencyKey,
     statusCode: outcome.status,
     response: outcome.body,
@@ -70,7 +81,7 @@ export async function outcomeOf(fn: () => Promise<Outcome>, where: string): Prom
     return await fn();
   } catch (e) {
     if (isAppError(e)) return errorOutcome(e);
-    console.error(JSON.stringify({ msg: "listener failure", where, error: e instanceof Error ? `${e.name}: ${e.message}` : "non-error" }));
+    logError("listener failure", e, { where });
     return errorOutcome(new AppError("internal", "Internal error."));
   }
 }
@@ -84,6 +95,8 @@ export function eventView(e: InboundEventRecord) {
     contentType: e.contentType,
     body: e.body,
     bodyTruncated: e.bodyTruncated,
+    bodyBytes: e.bodyBytes,
+    bodySha256: e.bodySha256,
     idempotencyKey: e.idempotencyKey,
     statusCode: e.statusCode,
     response: e.response,
@@ -110,7 +123,7 @@ export async function replayEvent(scope: IntegrationScope & { env: PassScope["en
   const db = getDb(scope.env.DB);
   const original = await findInboundEvent(db, integrationId, eventId);
   if (!original) throw new AppError("not_found", "Event not found.");
-  if (NOT_REPLAYABLE.has(original.statusCode) || original.bodyTruncated) {
+  if (NOT_REPLAYABLE.has(original.statusCode) || original.bodyTruncated || (original.body === "" && (original.bodyBytes ?? 0) > 0)) {
     throw new AppError("not_replayable", "This event was refused before processing (signature, size or rate limit); there is no trusted body to replay.");
   }
   const draft: EventDraft = {
@@ -120,6 +133,8 @@ export async function replayEvent(scope: IntegrationScope & { env: PassScope["en
     contentType: original.contentType,
     body: original.body,
     bodyTruncated: false,
+    bodyBytes: original.bodyBytes,
+    bodySha256: original.bodySha256,
     idempotencyKey: null,
     replayOf: original.id,
   };
@@ -135,6 +150,6 @@ export async function replayEvent(scope: IntegrationScope & { env: PassScope["en
 /** How long the inbound event log keeps a request (and so how far back a replay can reach). */
 export const EVENT_RETENTION = 30 * DAY;
 
-export async function purgeOldEvents(env: Pick<Env, "DB">, now = Date.now()): Promise<void> {
-  await purgeInboundEvents(getDb(env.DB), now - EVENT_RETENTION);
+export async function purgeOldEvents(env: Pick<Env, "DB">, now = Date.now()) {
+  return purgeInboundEvents(getDb(env.DB), now - EVENT_RETENTION);
 }

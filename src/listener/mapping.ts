@@ -6,10 +6,16 @@
  * `pass-id` can be renamed, never removed (WalletThat: "every action requires the inclusion of the
  * pass-id field ... and cannot be removed"). Status and archive actions read `pass-id` only.
  * Keys the mapping does not read are reported as `ignoredFields`, so a sender with extra data works.
+ *
+ * Every input here is hostile: a path segment `__proto__`, `prototype` or `constructor` is refused when a
+ * mapping is saved and never followed when a payload is read, objects built from input have no
+ * prototype, and mapping lookups use `Object.hasOwn` (one tenant's mapping must not reach the isolate's
+ * shared `Object.prototype`, which every other tenant's request reads through).
  */
 import type { FieldDef, FieldType, IntegrationAction } from "../db/schema";
 import type { FieldIssue } from "../lib/errors";
 import { err, ok, type Result } from "../lib/result";
+import { bareRecord, FORBIDDEN_SEGMENTS, hasForbiddenSegment } from "../lib/safe-keys";
 import { PASS_ID_KEY as PASS_ID } from "../passes";
 
 export const FIELD_ACTIONS: readonly IntegrationAction[] = ["create", "update"];
@@ -31,6 +37,10 @@ export function checkMapping(spec: MappingSpec): FieldIssue[] {
   const takesFields = FIELD_ACTIONS.includes(spec.action);
   for (const [target, source] of Object.entries(spec.mapping)) {
     const path = `fieldMapping.${target}`;
+    if (source !== null && hasForbiddenSegment(source)) {
+      issues.push({ path, message: `must not use ${[...FORBIDDEN_SEGMENTS].join(", ")} as a key or path segment` });
+      continue;
+    }
     if (target === PASS_ID) {
       if (source === null) issues.push({ path, message: "pass-id is mandatory for every action and cannot be removed" });
     } else if (!takesFields) {
@@ -47,22 +57,27 @@ export function checkMapping(spec: MappingSpec): FieldIssue[] {
 
 /** Every (target -> source) pair the integration reads, pass-id first. */
 export function resolveSources(spec: MappingSpec): { target: string; source: string }[] {
-  const out = [{ target: PASS_ID, source: spec.mapping[PASS_ID] ?? PASS_ID }];
+  const own = (key: string) => (Object.hasOwn(spec.mapping, key) ? spec.mapping[key] : undefined);
+  const out = [{ target: PASS_ID, source: own(PASS_ID) ?? PASS_ID }];
   if (!FIELD_ACTIONS.includes(spec.action)) return out;
   for (const f of spec.fields) {
-    const source = Object.prototype.hasOwnProperty.call(spec.mapping, f.key) ? spec.mapping[f.key] : f.key;
-    if (source !== null) out.push({ target: f.key, source });
+    const source = own(f.key);
+    if (source !== null) out.push({ target: f.key, source: source ?? f.key });
   }
   return out;
 }
 
-/** Reads a dotted path; a literal key containing dots (form posts) wins over nesting. */
+/**
+ * Reads a dotted path; a literal key containing dots (form posts) wins over nesting. Own properties
+ * only, and never through a prototype segment (a mapping stored before that was refused stays inert).
+ */
 export function readPath(payload: Record<string, unknown>, path: string): { found: boolean; value: unknown; top: string } {
-  if (Object.prototype.hasOwnProperty.call(payload, path)) return { found: true, value: payload[path], top: path };
   const parts = path.split(".");
+  if (hasForbiddenSegment(path)) return { found: false, value: undefined, top: parts[0] };
+  if (Object.hasOwn(payload, path)) return { found: true, value: payload[path], top: path };
   let cur: unknown = payload;
   for (const part of parts) {
-    if (cur === null || typeof cur !== "object" || !Object.prototype.hasOwnProperty.call(cur, part)) {
+    if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, part)) {
       return { found: false, value: undefined, top: parts[0] };
     }
     cur = (cur as Record<string, unknown>)[part];
@@ -81,8 +96,8 @@ export interface Mapped {
 
 export function applyMapping(spec: MappingSpec, payload: Record<string, unknown>): Result<Mapped, FieldIssue[]> {
   const used = new Set<string>();
-  const values: Record<string, unknown> = {};
-  const sourceOf: Record<string, string> = {};
+  const values = bareRecord<unknown>();
+  const sourceOf = bareRecord<string>();
   let externalId: string | null = null;
   const issues: FieldIssue[] = [];
 
@@ -95,10 +110,9 @@ export function applyMapping(spec: MappingSpec, payload: Record<string, unknown>
     }
     used.add(r.top);
     if (target === PASS_ID) {
-      const v = r.value;
-      const s = typeof v === "number" && Number.isFinite(v) ? String(v) : typeof v === "string" ? v.trim() : null;
-      if (!s || s.length > 200) issues.push({ path: source, message: "pass-id must be a non-empty string or number of at most 200 characters" });
-      else externalId = s;
+      const id = passIdOf(r.value);
+      if (id.ok) externalId = id.value;
+      else issues.push({ path: source, message: id.error });
     } else {
       values[target] = r.value;
     }
@@ -106,6 +120,22 @@ export function applyMapping(spec: MappingSpec, payload: Record<string, unknown>
   if (issues.length || externalId === null) return err(issues);
   const ignoredFields = Object.keys(payload).filter((k) => !used.has(k));
   return ok({ externalId, values, sourceOf, ignoredFields });
+}
+
+/**
+ * The pass-id as text. Numbers are accepted only as whole numbers up to 2^53: past that, JSON numbers
+ * lose digits (12345678901234567890 and …891 parse to the same double) and two ids would name one pass.
+ */
+function passIdOf(v: unknown): Result<string, string> {
+  if (typeof v === "number") {
+    if (!Number.isSafeInteger(v)) {
+      return err("pass-id is a number that cannot be kept exactly (not a whole number up to 2^53); send the id as a JSON string");
+    }
+    return ok(String(v));
+  }
+  const s = typeof v === "string" ? v.trim() : "";
+  if (!s || s.length > 200) return err("pass-id must be a non-empty string (or a whole number) of at most 200 characters");
+  return ok(s);
 }
 
 const EXAMPLES: Record<FieldType, string | number> = {
@@ -119,7 +149,7 @@ const EXAMPLES: Record<FieldType, string | number> = {
 
 /** An example body the sender should post (WalletThat's "review the data fields expected" step). */
 export function expectedPayload(spec: MappingSpec): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = bareRecord<unknown>();
   const byKey = new Map(spec.fields.map((f) => [f.key, f]));
   for (const { target, source } of resolveSources(spec)) {
     const def = byKey.get(target);
@@ -129,11 +159,14 @@ export function expectedPayload(spec: MappingSpec): Record<string, unknown> {
   return out;
 }
 
+/** Writes into prototype-free objects only, and skips a path with a prototype segment altogether. */
 function setPath(obj: Record<string, unknown>, path: string, value: unknown) {
+  if (hasForbiddenSegment(path)) return;
   const parts = path.split(".");
   let cur = obj;
   for (const part of parts.slice(0, -1)) {
-    if (typeof cur[part] !== "object" || cur[part] === null) cur[part] = {};
+    const next = Object.hasOwn(cur, part) ? cur[part] : undefined;
+    if (typeof next !== "object" || next === null) cur[part] = bareRecord<unknown>();
     cur = cur[part] as Record<string, unknown>;
   }
   cur[parts[parts.length - 1]] = value;

@@ -1,34 +1,47 @@
 /**
  * @module listener/receive
- * One POST to a listener URL, in order: find the integration by the token's hash (404 for unknown,
- * disabled or rotated URLs, revealing nothing), rate limit, read the raw body once (413), verify the
- * signature over those raw bytes (401, before any parsing), replay a repeated webhook-id /
- * Idempotency-Key, then process. Every request that reached an integration is logged.
+ * One POST to a listener URL. The order of checks decides what a stranger who only knows the URL can
+ * cost us, so it is:
+ * 1. find the integration by the token's hash (404 for unknown, disabled or rotated URLs, revealing
+ *    nothing and logging nothing);
+ * 2. unsigned integration: the integration's rate limit (429) before the body is read;
+ * 3. read the raw body once (413 over 256 KiB);
+ * 4. signed integration: verify the signature over those raw bytes (401), then the rate limit, so
+ *    forged requests never spend the genuine sender's budget;
+ * 5. claim the idempotency key (`webhook-id`, `Idempotency-Key`, or for `X-Passhook-Signature` the
+ *    signature itself, since that scheme has no timestamp): a repeat gets the first response, a
+ *    concurrent repeat a 409, so a captured request cannot roll a pass back;
+ * 6. process, log the event with its body, record the response under the key.
+ * Requests refused before processing (401, 413, 429) are logged with the body's size and digest only,
+ * and only within their own per-integration budget (`LISTENER_REJECT_LIMIT`), so a flood of forged
+ * requests neither fills the log nor starves the sender it impersonates.
  */
 import { getDb } from "../db/client";
-import { findFirstByIdempotencyKey, findIntegrationByTokenHash } from "../db/queries/integrations";
+import { findIntegrationByTokenHash } from "../db/queries/integrations";
 import type { IntegrationRecord } from "../db/schema";
 import { readBody } from "../lib/body";
-import { decryptSecret, sha256Hex } from "../lib/crypto";
+import { decryptSecret, sha256Hex, toHex } from "../lib/crypto";
 import { AppError, isAppError } from "../lib/errors";
-import { DAY } from "../lib/time";
+import { logError } from "../lib/log";
 import { ownedTemplate, type PassScope } from "../passes";
+import { beginIdempotent, finishIdempotent, refuseIdempotent } from "../projects";
 import { secretContext } from "./integrations";
 import { outcomeOf, recordEvent, selectHeaders, type EventDraft } from "./event-log";
 import { errorOutcome, processPayload, type Outcome } from "./process";
 import { verifyListenerSignature } from "./signature";
 
-export type ListenerEnv = PassScope["env"] & Pick<Env, "MASTER_KEY" | "LISTENER_RATE_LIMIT">;
+export type ListenerEnv = PassScope["env"] & Pick<Env, "MASTER_KEY" | "LISTENER_RATE_LIMIT" | "LISTENER_REJECT_LIMIT">;
 
-export const IDEMPOTENCY_WINDOW = DAY;
 const RATE_PERIOD_SECONDS = 60;
+const MAX_KEY_LENGTH = 255;
+
+export const idempotencyScope = (integrationId: string) => `listener:${integrationId}`;
 
 export async function receive(env: ListenerEnv, token: string, req: Request, now = Date.now()): Promise<Outcome> {
-  const db = getDb(env.DB);
   // The token is looked up by its SHA-256, never compared as itself: how long the lookup takes depends
   // on the hash, which tells an attacker nothing about a valid token (the timing-safe form of a
   // comparison against many stored tokens).
-  const integration = token.length <= 128 ? await findIntegrationByTokenHash(db, await sha256Hex(token)) : null;
+  const integration = token.length <= 128 ? await findIntegrationByTokenHash(getDb(env.DB), await sha256Hex(token)) : null;
   if (!integration || !integration.enabled) return errorOutcome(new AppError("not_found", "No such listener."));
 
   const draft: EventDraft = {
@@ -38,55 +51,104 @@ export async function receive(env: ListenerEnv, token: string, req: Request, now
     contentType: req.headers.get("content-type"),
     body: "",
     bodyTruncated: false,
-    idempotencyKey: req.headers.get("webhook-id") ?? req.headers.get("idempotency-key"),
+    bodyBytes: null,
+    bodySha256: null,
+    idempotencyKey: null,
+    rejected: false,
   };
   const outcome = await outcomeOf(() => run(env, integration, req, draft, now), "receive");
-  await recordEvent(env, draft, outcome);
+  await settle(env, integration, draft, outcome);
   return outcome;
 }
 
-async function run(env: ListenerEnv, integration: IntegrationRecord, req: Request, draft: EventDraft, now: number): Promise<Outcome> {
-  const { success } = await env.LISTENER_RATE_LIMIT.limit({ key: integration.id });
-  if (!success) {
-    throw new AppError("rate_limited", "Too many requests to this listener; slow down.", null, { "Retry-After": String(RATE_PERIOD_SECONDS) });
+/** Logs the request and records its response under the claimed key. Neither may turn a landed write into an error. */
+async function settle(env: ListenerEnv, integration: IntegrationRecord, draft: EventDraft, outcome: Outcome): Promise<void> {
+  let eventId: string | null = null;
+  try {
+    const logIt = !draft.rejected || (await env.LISTENER_REJECT_LIMIT.limit({ key: integration.id })).success;
+    if (logIt) eventId = await recordEvent(env, draft, outcome);
+    if (logIt && draft.rejected) {
+      console.log(JSON.stringify({ msg: "listener request refused", integration: integration.id, status: outcome.status, reason: draft.refusal ?? outcome.error?.code }));
+    }
+  } catch (e) {
+    logError("listener event log write failed; the response stands", e, { integration: integration.id, status: outcome.status });
   }
+  if (draft.claimedKey) {
+    try {
+      await finishIdempotent(env, idempotencyScope(integration.id), draft.claimedKey, outcome.status, JSON.stringify(outcome.body), eventId);
+    } catch (e) {
+      logError("listener idempotency record failed", e, { integration: integration.id });
+    }
+  }
+}
+
+async function run(env: ListenerEnv, integration: IntegrationRecord, req: Request, draft: EventDraft, now: number): Promise<Outcome> {
+  const signed = integration.signingSecretEnc != null;
+  if (!signed) await spendRateLimit(env, integration, draft);
 
   let raw: Uint8Array;
   try {
     ({ bytes: raw, text: draft.body } = await readBody(req));
   } catch (e) {
-    if (isAppError(e) && e.code === "payload_too_large") draft.bodyTruncated = true;
+    if (isAppError(e) && e.code === "payload_too_large") {
+      draft.bodyTruncated = true;
+      draft.rejected = true;
+      draft.bodyBytes = Number(req.headers.get("content-length")) || null;
+    }
     throw e;
   }
+  draft.bodyBytes = raw.byteLength;
+  draft.bodySha256 = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", raw)));
 
-  if (integration.signingSecretEnc) {
-    const secret = await decryptSecret(env.MASTER_KEY, integration.signingSecretEnc, secretContext(integration.id));
+  let key = req.headers.get("webhook-id") ?? req.headers.get("idempotency-key");
+  if (signed) {
+    const secret = await decryptSecret(env.MASTER_KEY, integration.signingSecretEnc!, secretContext(integration.id));
     const verdict = await verifyListenerSignature(secret, req.headers, raw, Math.floor(now / 1000));
     if (!verdict.ok) {
-      console.log(JSON.stringify({ msg: "listener signature rejected", integration: integration.id, reason: verdict.error.reason }));
+      draft.rejected = true;
+      draft.refusal = verdict.error.reason;
       throw new AppError("unauthorized", "The request signature is missing or invalid.", null, { "WWW-Authenticate": 'Signature realm="passhook-listener"' });
     }
+    // A body-only HMAC has no timestamp: the signature itself is the key, so a captured request replays
+    // the first response instead of running again (Standard Webhooks is the form that also expires).
+    if (verdict.value.scheme === "hmac") key ??= `hmac:${verdict.value.signature}`;
+    await spendRateLimit(env, integration, draft);
   }
 
-  if (draft.idempotencyKey) {
-    const first = await findFirstByIdempotencyKey(getDb(env.DB), integration.id, draft.idempotencyKey, now - IDEMPOTENCY_WINDOW);
-    if (first) {
-      if (first.body !== draft.body) {
-        throw new AppError("idempotency_conflict", "This webhook-id / Idempotency-Key was already used with a different body.");
-      }
-      draft.duplicateOf = first.id;
-      return {
-        status: first.statusCode,
-        body: first.response,
-        headers: { "Idempotent-Replayed": "true" },
-        passId: first.passId ?? undefined,
-        passVersion: first.passVersion ?? undefined,
-        error: first.errorCode ? { code: first.errorCode, message: first.errorMessage ?? "" } : undefined,
-      };
+  if (key) {
+    draft.idempotencyKey = key;
+    const claimed = key.length > MAX_KEY_LENGTH ? `sha256:${await sha256Hex(key)}` : key;
+    const start = await beginIdempotent(env, idempotencyScope(integration.id), claimed, draft.bodySha256, now);
+    refuseIdempotent(start, "webhook-id / Idempotency-Key");
+    if (start.kind === "replay") {
+      draft.duplicateOf = start.ref;
+      return replayed(start.status, start.body);
     }
+    draft.claimedKey = claimed;
   }
 
   const template = await ownedTemplate({ env, projectId: integration.projectId }, integration.templateId);
   return processPayload(env, integration, template, draft.body, draft.contentType);
 }
 
+async function spendRateLimit(env: ListenerEnv, integration: IntegrationRecord, draft: EventDraft): Promise<void> {
+  const { success } = await env.LISTENER_RATE_LIMIT.limit({ key: integration.id });
+  if (!success) {
+    draft.rejected = true;
+    throw new AppError("rate_limited", "Too many requests to this listener; slow down.", null, { "Retry-After": String(RATE_PERIOD_SECONDS) });
+  }
+}
+
+function replayed(status: number, body: string): Outcome {
+  const parsed: unknown = body ? JSON.parse(body) : null;
+  const error = status >= 400 && parsed && typeof parsed === "object" ? (parsed as { error?: { code: string; message: string } }).error : undefined;
+  const ok = status < 400 ? (parsed as { passId?: number; version?: number }) : null;
+  return {
+    status,
+    body: parsed,
+    headers: { "Idempotent-Replayed": "true" },
+    error,
+    passId: ok?.passId,
+    passVersion: ok?.version,
+  };
+}

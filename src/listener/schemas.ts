@@ -3,7 +3,10 @@ import { z } from "zod";
 export const INTEGRATION_ACTIONS = ["create", "update", "archive", "expire", "void", "redeem"] as const;
 
 const mapping = z.record(z.string().max(64), z.string().max(200).nullable());
-const signingSecret = z.string().min(16, "must be at least 16 characters").max(512);
+const signingSecret = z
+  .string()
+  .max(512)
+  .refine((v) => v.trim().length >= 16, "must be at least 16 characters, not counting surrounding spaces");
 
 export const createIntegrationBody = z
   .object({

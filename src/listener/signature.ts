@@ -20,20 +20,21 @@ export async function verifyListenerSignature(
   headers: Headers,
   body: Uint8Array,
   nowSec: number,
-): Promise<Result<"standard" | "hmac", SignatureFailure>> {
+): Promise<Result<{ scheme: "standard" } | { scheme: "hmac"; signature: string }, SignatureFailure>> {
   const id = headers.get("webhook-id");
   const ts = headers.get("webhook-timestamp");
   const sig = headers.get("webhook-signature");
   if (id && ts && sig) {
     const r = await verifyStandardSignature(signingKey(secret), id, ts, body, sig, nowSec);
-    return r.ok ? ok("standard") : err({ reason: r.error });
+    return r.ok ? ok({ scheme: "standard" as const }) : err({ reason: r.error });
   }
   const plain = headers.get("x-passhook-signature");
   if (plain) {
     const m = /^sha256=([0-9a-fA-F]{64})$/.exec(plain.trim());
     if (!m) return err({ reason: "bad_signature" });
     const expected = toHex(await hmacSha256(utf8(secret), body));
-    return (await constantTimeEqual(expected, m[1].toLowerCase())) ? ok("hmac") : err({ reason: "bad_signature" });
+    const given = m[1].toLowerCase();
+    return (await constantTimeEqual(expected, given)) ? ok({ scheme: "hmac" as const, signature: given }) : err({ reason: "bad_signature" });
   }
   return err({ reason: "missing" });
 }

@@ -30,8 +30,9 @@ type One = { ok: true; value: FieldValue | null } | { ok: false; message: string
 /** Coerces one raw value to a field type. `null` means "no value". */
 export function coerceValue(type: FieldType, raw: unknown): One {
   if (raw === null || raw === undefined) return { ok: true, value: null };
-  // Senders such as form tools post "" for an empty optional field: for typed fields that is "no value".
-  if (raw === "" && type !== "text") return { ok: true, value: null };
+  // Senders such as form tools post "" for an empty field: blank text (whitespace only included) is "no
+  // value" for every type, so a required field cannot be satisfied by an empty form input.
+  if (typeof raw === "string" && raw.trim() === "") return { ok: true, value: null };
   switch (type) {
     case "text": {
       if (typeof raw === "number" || typeof raw === "boolean") return { ok: true, value: String(raw) };
@@ -40,11 +41,8 @@ export function coerceValue(type: FieldType, raw: unknown): One {
       return { ok: true, value: raw };
     }
     case "number": {
-      if (typeof raw === "number") return Number.isFinite(raw) ? { ok: true, value: raw } : { ok: false, message: "must be a finite number" };
-      if (typeof raw === "string" && NUMERIC.test(raw.trim())) {
-        const n = Number(raw.trim());
-        return Number.isFinite(n) ? { ok: true, value: n } : { ok: false, message: "must be a finite number" };
-      }
+      if (typeof raw === "number") return exactNumber(raw);
+      if (typeof raw === "string" && NUMERIC.test(raw.trim())) return exactNumber(Number(raw.trim()));
       return { ok: false, message: "must be a number" };
     }
     case "date":
@@ -71,6 +69,13 @@ export function coerceValue(type: FieldType, raw: unknown): One {
       return { ok: true, value: s };
     }
   }
+}
+
+/** A whole number past 2^53 has already lost digits (…890 and …891 are one double): refuse it rather than store another number. */
+function exactNumber(n: number): One {
+  if (!Number.isFinite(n)) return { ok: false, message: "must be a finite number" };
+  if (Number.isInteger(n) && !Number.isSafeInteger(n)) return { ok: false, message: "is too large to keep exactly (past 2^53); use a text field for long identifiers" };
+  return { ok: true, value: n };
 }
 
 function coerceDate(raw: unknown): One {
@@ -110,13 +115,16 @@ export function coerceFields(defs: readonly FieldDef[], input: Record<string, un
   const pathOf = opts.pathOf ?? ((k: string) => `fields.${k}`);
   const byKey = new Map(defs.map((d) => [d.key, d]));
   const issues: FieldIssue[] = [];
-  const values: FieldPatch = {};
+  // Built as entries and turned into an object at the end: Object.fromEntries defines own properties, so
+  // no key can reach a prototype, and the result is a plain object (it crosses Durable Object RPC,
+  // which cannot clone prototype-less objects).
+  const values = new Map<string, FieldValue | null>();
 
   for (const key of Object.keys(input)) {
     if (!byKey.has(key)) issues.push({ path: pathOf(key), message: "is not a field of this template" });
   }
   for (const def of defs) {
-    const present = Object.prototype.hasOwnProperty.call(input, def.key);
+    const present = Object.hasOwn(input, def.key);
     if (opts.mode === "update" && !present) continue;
     const r = coerceValue(def.type, present ? input[def.key] : undefined);
     if (!r.ok) {
@@ -129,20 +137,20 @@ export function coerceFields(defs: readonly FieldDef[], input: Record<string, un
       issues.push({ path: pathOf(def.key), message: opts.mode === "create" ? "is required" : "is required and cannot be cleared" });
       continue;
     }
-    if (value !== null || opts.mode === "update") values[def.key] = value;
+    if (value !== null || opts.mode === "update") values.set(def.key, value);
   }
-  return issues.length ? { ok: false, issues } : { ok: true, values };
+  return issues.length ? { ok: false, issues } : { ok: true, values: Object.fromEntries(values) };
 }
 
-/** Applies a patch to stored values: null removes the key. Returns the changed keys. */
+/** Applies a patch to stored values: null removes the key. Returns the changed keys. Own keys only. */
 export function mergeFields(current: Record<string, FieldValue>, patch: FieldPatch) {
-  const next: Record<string, FieldValue> = { ...current };
-  const changed: Record<string, { from: FieldValue | null; to: FieldValue | null }> = {};
+  const next = new Map<string, FieldValue>(Object.entries(current));
+  const changed = new Map<string, { from: FieldValue | null; to: FieldValue | null }>();
   for (const [k, v] of Object.entries(patch)) {
-    const before = k in current ? current[k] : null;
-    if (v === null) delete next[k];
-    else next[k] = v;
-    if (before !== v) changed[k] = { from: before, to: v };
+    const before = next.get(k) ?? null;
+    if (v === null) next.delete(k);
+    else next.set(k, v);
+    if (before !== v) changed.set(k, { from: before, to: v });
   }
-  return { next, changed };
+  return { next: Object.fromEntries(next), changed: Object.fromEntries(changed) };
 }

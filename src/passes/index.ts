@@ -3,4 +3,4 @@ export { PassObject, type DeliveryTask, type PushTask, type HolderEventInput } f
 export * from "./actions";
 export * from "./templates";
 export { templateBody, createPassBody, updatePassBody, statusBody, PASS_ID_KEY } from "./schemas";
-export { completeOutboxTask, sweepOutbox } from "./outbox";
+export { completeOutboxTask, consumePushes, sweepOutbox } from "./outbox";

@@ -7,12 +7,28 @@
  */
 import { getDb } from "../db/client";
 import { claimStaleOutbox, markOutboxDone, purgeDoneOutbox } from "../db/queries/outbox";
+import { crashRetryDelay } from "../lib/backoff";
+import { logError } from "../lib/log";
 import { DAY, MINUTE } from "../lib/time";
 import type { PushTask } from "./pass-object";
 
 /** Marks a push task taken. Returns the pass and version it announced, or null for a duplicate. */
 export async function completeOutboxTask(env: Pick<Env, "DB">, task: PushTask, now = Date.now()) {
   return markOutboxDone(getDb(env.DB), task.outboxId, now);
+}
+
+/** The pushes queue consumer: takes each task; our own failures retry with a growing delay. */
+export async function consumePushes(batch: MessageBatch<PushTask>, env: Pick<Env, "DB">, random: () => number = Math.random): Promise<void> {
+  for (const msg of batch.messages) {
+    try {
+      await completeOutboxTask(env, msg.body);
+      msg.ack();
+    } catch (e) {
+      const delaySeconds = crashRetryDelay(msg.attempts, random());
+      logError("push consumer error; retrying", e, { outboxId: msg.body?.outboxId, delaySeconds });
+      msg.retry({ delaySeconds });
+    }
+  }
 }
 
 export const OUTBOX_RESEND_AFTER = 5 * MINUTE;

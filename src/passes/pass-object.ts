@@ -18,8 +18,11 @@ import { findPassByTarget, writePassChange } from "../db/queries/passes";
 import type { DeliveryEvent, PassRecord } from "../db/schema";
 import type { SerializedAppError } from "../lib/errors";
 import { newId, newToken } from "../lib/ids";
+import { logError } from "../lib/log";
 import { iso } from "../lib/time";
 import { planWrite, type PassCommand, type PassTarget } from "./plan-write";
+
+const INTERNAL: SerializedAppError = { code: "internal", message: "Internal error.", details: null };
 
 export type WriteOutcome =
   | { ok: true; pass: PassRecord; changed: boolean; created: boolean }
@@ -55,8 +58,20 @@ export class PassObject extends DurableObject<Env> {
   /** The pass row as last written by this object (undefined: not loaded). This object is its only writer. */
   private cached: PassRecord | null | undefined = undefined;
 
+  /**
+   * Runs `fn` after every earlier call settled. An unexpected failure is logged here without request
+   * data and replaced by a plain error, because the runtime reports whatever escapes an RPC method.
+   */
   private serially<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn, fn);
+    const guarded = async () => {
+      try {
+        return await fn();
+      } catch (e) {
+        logError("pass object call failed", e);
+        throw new Error("pass object call failed");
+      }
+    };
+    const run = this.chain.then(guarded, guarded);
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -95,7 +110,10 @@ export class PassObject extends DurableObject<Env> {
         });
       } catch (e) {
         this.cached = undefined; // the batch rolled back; reload next time
-        throw e;
+        // Answered as an outcome, not thrown: an exception escaping an RPC method is reported by the
+        // runtime with its stack and message, which can quote the data that failed to write.
+        logError("pass write failed; nothing was written", e, { templateId: target.templateId });
+        return { ok: false, error: INTERNAL };
       }
       await this.handOff(() => this.env.PUSHES_QUEUE.send({ outboxId } satisfies PushTask), "pushes");
       return { ok: true, pass: this.cached, changed: true, created: plan.insert };

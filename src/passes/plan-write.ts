@@ -107,5 +107,5 @@ function archived(current: PassRow): Plan {
 function sameFields(a: FieldValues, b: FieldValues): boolean {
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && a[k] === b[k]);
+  return ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }

@@ -1,5 +1,6 @@
 /** zod schemas for template and pass bodies on the admin API. */
 import { z } from "zod";
+import { SHADOWING_KEYS } from "../lib/safe-keys";
 import { coerceValue } from "./fields";
 import { PASS_STATUSES } from "./transitions";
 
@@ -13,8 +14,10 @@ const fieldDef = z
     key: z
       .string()
       .regex(/^[a-z][a-z0-9_-]{0,63}$/, "must match ^[a-z][a-z0-9_-]{0,63}$")
-      .refine((k) => k !== PASS_ID_KEY, `"${PASS_ID_KEY}" is reserved for the pass id`),
-    label: z.string().min(1).max(128),
+      .refine((k) => k !== PASS_ID_KEY, `"${PASS_ID_KEY}" is reserved for the pass id`)
+      // A key such as "constructor" would read as an inherited member wherever fields are looked up.
+      .refine((k) => !SHADOWING_KEYS.has(k), "is a reserved name (a built-in object property); choose another key"),
+    label: z.string().trim().min(1, "must not be blank").max(128),
     type: z.enum(FIELD_TYPES),
     required: z.boolean().optional(),
     default: z.union([z.string(), z.number()]).nullable().optional(),
@@ -48,13 +51,28 @@ export type TemplateBody = z.output<typeof templateBody>;
 
 const fieldsObject = z.record(z.string(), z.unknown());
 
-export const createPassBody = z
-  .object({
-    externalId: z.string().trim().min(1).max(200).optional(),
-    fields: fieldsObject.default({}),
-  })
-  .strict();
+/**
+ * A pass body with only `shape`'s keys. A sender who puts template fields at the top level
+ * (`{"externalId": "x", "name": "X"}`) is told they go under `fields`.
+ */
+function passBody<S extends z.ZodRawShape>(shape: S) {
+  return z.looseObject(shape).superRefine((body, ctx) => {
+    for (const key of Object.keys(body)) {
+      if (Object.hasOwn(shape, key)) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `is not a pass property; template fields go under "fields", e.g. {"fields": {${JSON.stringify(key)}: …}}`,
+      });
+    }
+  });
+}
 
-export const updatePassBody = z.object({ fields: fieldsObject }).strict();
+export const createPassBody = passBody({
+  externalId: z.string().trim().min(1).max(200).optional(),
+  fields: fieldsObject.default({}),
+});
+
+export const updatePassBody = passBody({ fields: fieldsObject });
 
 export const statusBody = z.object({ status: z.enum(PASS_STATUSES) }).strict();

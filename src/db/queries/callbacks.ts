@@ -10,6 +10,8 @@ import {
   type DeliveryRecord,
   type DeliveryStatus,
 } from "../schema";
+import { deleteInChunks, type PurgeResult } from "./retention";
+import { isUniqueViolation } from "../../lib/log";
 
 export async function findCallbackSettings(db: Db, projectId: string): Promise<CallbackSettingsRecord | null> {
   const rows = await db.select().from(callbackSettings).where(eq(callbackSettings.projectId, projectId)).limit(1);
@@ -122,7 +124,7 @@ export async function recordAttempt(
     ]);
     return true;
   } catch (e) {
-    if (e instanceof Error && e.message.includes("UNIQUE constraint failed")) return false;
+    if (isUniqueViolation(e)) return false;
     throw e;
   }
 }
@@ -135,6 +137,17 @@ export async function failPendingDelivery(db: Db, deliveryId: string, reason: st
     .where(and(eq(deliveries.id, deliveryId), eq(deliveries.status, "pending")))
     .returning({ id: deliveries.id });
   return rows.length === 1;
+}
+
+/**
+ * Leaves a pending delivery pending with a note and an overdue due time, so the cron sweep sends it
+ * again; used when the queue gave up on a task because of our own repeated failures.
+ */
+export async function notePendingDelivery(db: Db, deliveryId: string, note: string, now: number): Promise<void> {
+  await db
+    .update(deliveries)
+    .set({ lastError: note, nextAttemptAt: 0, updatedAt: now })
+    .where(and(eq(deliveries.id, deliveryId), eq(deliveries.status, "pending")));
 }
 
 export async function markDeadLettered(db: Db, deliveryId: string, now: number): Promise<void> {
@@ -169,7 +182,7 @@ export async function stalledPasses(db: Db, before: number, limit: number) {
 }
 
 
-/** Drops succeeded and failed deliveries completed before `before`; their attempts go with them. */
-export async function purgeSettledDeliveries(db: Db, before: number): Promise<void> {
-  await db.delete(deliveries).where(and(inArray(deliveries.status, ["succeeded", "failed"]), lt(deliveries.completedAt, before)));
+/** Drops succeeded and failed deliveries completed before `before`, in bounded chunks; their attempts go with them. */
+export async function purgeSettledDeliveries(db: Db, before: number, opts?: { chunk?: number; maxChunks?: number }): Promise<PurgeResult> {
+  return deleteInChunks(db, deliveries, and(lt(deliveries.completedAt, before), inArray(deliveries.status, ["succeeded", "failed"]))!, opts);
 }

@@ -87,13 +87,26 @@ export async function claimNextDelivery(db: Db, passId: number, now: number): Pr
   return rows[0] ?? null;
 }
 
-/** Puts settled deliveries back in line (resend / recover); the retry schedule starts again. */
+/** D1 binds at most 100 parameters per statement; an `IN (...)` list binds one per id. */
+export const IDS_PER_STATEMENT = 90;
+
+/** Puts settled deliveries back in line (resend / recover); the retry schedule starts again. Chunked, one batch. */
 export async function requeueDeliveries(db: Db, ids: string[], now: number): Promise<number> {
   if (ids.length === 0) return 0;
-  const rows = await db
-    .update(deliveries)
-    .set({ status: "waiting", tries: 0, nextAttemptAt: null, completedAt: null, updatedAt: now })
-    .where(and(inArray(deliveries.id, ids), inArray(deliveries.status, ["succeeded", "failed"])))
-    .returning({ id: deliveries.id });
-  return rows.length;
+  const stmts = chunks(ids, IDS_PER_STATEMENT).map((part) =>
+    db
+      .update(deliveries)
+      .set({ status: "waiting", tries: 0, nextAttemptAt: null, completedAt: null, updatedAt: now })
+      .where(and(inArray(deliveries.id, part), inArray(deliveries.status, ["succeeded", "failed"])))
+      .returning({ id: deliveries.id }),
+  );
+  const [first, ...rest] = stmts;
+  const results = await db.batch([first, ...rest]);
+  return results.reduce((n, rows) => n + rows.length, 0);
+}
+
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }

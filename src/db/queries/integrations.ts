@@ -1,7 +1,8 @@
 /** Integrations and their inbound event log. */
-import { and, desc, eq, gt, lt, notInArray, or } from "drizzle-orm";
+import { and, desc, eq, lt, or } from "drizzle-orm";
 import type { Db } from "../client";
 import { inboundEvents, integrations, type InboundEventRecord, type IntegrationRecord } from "../schema";
+import { deleteInChunks, type PurgeResult } from "./retention";
 
 export async function insertIntegration(db: Db, row: IntegrationRecord): Promise<IntegrationRecord> {
   const rows = await db.insert(integrations).values(row).returning();
@@ -44,29 +45,6 @@ export async function findInboundEvent(db: Db, integrationId: string, id: string
   return rows[0] ?? null;
 }
 
-/**
- * The first processed event with this idempotency key since `since`: not a duplicate, not a 5xx,
- * and not one refused before processing (401 signature, 413 size, 429 rate) — a forged request must
- * not claim a key that a genuine one then replays.
- */
-export async function findFirstByIdempotencyKey(db: Db, integrationId: string, key: string, since: number): Promise<InboundEventRecord | null> {
-  const rows = await db
-    .select()
-    .from(inboundEvents)
-    .where(
-      and(
-        eq(inboundEvents.integrationId, integrationId),
-        eq(inboundEvents.idempotencyKey, key),
-        gt(inboundEvents.receivedAt, since),
-        lt(inboundEvents.statusCode, 500),
-        notInArray(inboundEvents.statusCode, [401, 413, 429]),
-      ),
-    )
-    .orderBy(inboundEvents.receivedAt)
-    .limit(5);
-  return rows.find((r) => r.duplicateOf == null) ?? null;
-}
-
 /** Newest first; the cursor is the (receivedAt, id) of the last row of the previous page. */
 export async function listInboundEvents(db: Db, integrationId: string, before: { at: number; id: string } | null, limit: number) {
   const page = before
@@ -80,7 +58,7 @@ export async function listInboundEvents(db: Db, integrationId: string, before: {
     .limit(limit);
 }
 
-/** Drops log rows received before `before` (retention). */
-export async function purgeInboundEvents(db: Db, before: number): Promise<void> {
-  await db.delete(inboundEvents).where(lt(inboundEvents.receivedAt, before));
+/** Drops log rows received before `before` (retention), in bounded chunks. */
+export async function purgeInboundEvents(db: Db, before: number, opts?: { chunk?: number; maxChunks?: number }): Promise<PurgeResult> {
+  return deleteInChunks(db, inboundEvents, lt(inboundEvents.receivedAt, before), opts);
 }

@@ -2,6 +2,7 @@
 import { and, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { outbox } from "../schema";
+import { deleteInChunks, type PurgeResult } from "./retention";
 
 export async function markOutboxDone(db: Db, id: string, now: number) {
   const rows = await db
@@ -24,7 +25,8 @@ export async function claimStaleOutbox(db: Db, before: number, now: number, limi
   return rows.map((r) => r.id);
 }
 
-export async function purgeDoneOutbox(db: Db, before: number) {
-  await db.delete(outbox).where(and(eq(outbox.state, "done"), lt(outbox.doneAt, before)));
+/** Drops done rows older than `before`, in bounded chunks (the (state, sent_at) index finds them oldest first). */
+export async function purgeDoneOutbox(db: Db, before: number, opts?: { chunk?: number; maxChunks?: number }): Promise<PurgeResult> {
+  return deleteInChunks(db, outbox, and(eq(outbox.state, "done"), lt(outbox.doneAt, before))!, opts);
 }
 

@@ -2,6 +2,7 @@
 import { and, eq, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { apiKeys, idempotencyKeys, projects } from "../schema";
+import { deleteInChunks, type PurgeResult } from "./retention";
 
 export async function insertProjectWithKey(
   db: Db,
@@ -71,10 +72,10 @@ export async function findIdempotencyKey(db: Db, scope: string, key: string) {
   return rows[0] ?? null;
 }
 
-export async function completeIdempotencyKey(db: Db, scope: string, key: string, status: number, body: string) {
+export async function completeIdempotencyKey(db: Db, scope: string, key: string, status: number, body: string, ref: string | null) {
   await db
     .update(idempotencyKeys)
-    .set({ state: "done", responseStatus: status, responseBody: body })
+    .set({ state: "done", responseStatus: status, responseBody: body, ref })
     .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
 }
 
@@ -84,17 +85,20 @@ export async function releaseIdempotencyKey(db: Db, scope: string, key: string) 
     .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, "processing")));
 }
 
-/**
- * Drops records older than `before`. With `only`, just that (scope, key), and also when it is still
- * `processing` since before `abandonedBefore` (its request died), so it can be claimed afresh.
- */
-export async function purgeIdempotencyKeys(db: Db, before: number, only?: { scope: string; key: string; abandonedBefore: number }) {
-  const where = only
-    ? and(
-        eq(idempotencyKeys.scope, only.scope),
-        eq(idempotencyKeys.key, only.key),
-        or(lt(idempotencyKeys.createdAt, before), and(eq(idempotencyKeys.state, "processing"), lt(idempotencyKeys.createdAt, only.abandonedBefore))),
-      )
-    : lt(idempotencyKeys.createdAt, before);
-  await db.delete(idempotencyKeys).where(where);
+/** Drops one (scope, key) when it expired, or when it is still `processing` since before `abandonedBefore` (its request died). */
+export async function purgeIdempotencyKey(db: Db, scope: string, key: string, before: number, abandonedBefore: number) {
+  await db
+    .delete(idempotencyKeys)
+    .where(
+      and(
+        eq(idempotencyKeys.scope, scope),
+        eq(idempotencyKeys.key, key),
+        or(lt(idempotencyKeys.createdAt, before), and(eq(idempotencyKeys.state, "processing"), lt(idempotencyKeys.createdAt, abandonedBefore))),
+      ),
+    );
+}
+
+/** Drops records created before `before` (retention), in bounded chunks. */
+export async function purgeIdempotencyKeys(db: Db, before: number, opts?: { chunk?: number; maxChunks?: number }): Promise<PurgeResult> {
+  return deleteInChunks(db, idempotencyKeys, lt(idempotencyKeys.createdAt, before), opts);
 }

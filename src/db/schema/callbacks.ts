@@ -52,6 +52,8 @@ export const deliveries = sqliteTable(
     index("deliveries_project_idx").on(t.projectId, t.createdAt),
     index("deliveries_pass_idx").on(t.passId, t.status, t.createdAt),
     index("deliveries_status_idx").on(t.status, t.nextAttemptAt),
+    // Retention deletes settled deliveries by completion time.
+    index("deliveries_completed_idx").on(t.completedAt),
   ],
 );
 

@@ -38,8 +38,12 @@ export const inboundEvents = sqliteTable(
     receivedAt: integer("received_at").notNull(),
     headers: text("headers", { mode: "json" }).$type<Record<string, string>>().notNull(),
     contentType: text("content_type"),
+    /** The raw body; empty for a request refused before processing (signature, size, rate limit). */
     body: text("body").notNull(),
     bodyTruncated: integer("body_truncated", { mode: "boolean" }).notNull(),
+    /** Size in bytes and SHA-256 (hex) of the body as received: all that is kept of a refused request's body. */
+    bodyBytes: integer("body_bytes"),
+    bodySha256: text("body_sha256"),
     idempotencyKey: text("idempotency_key"),
     statusCode: integer("status_code").notNull(),
     response: text("response", { mode: "json" }).$type<unknown>().notNull(),
@@ -54,7 +58,8 @@ export const inboundEvents = sqliteTable(
   },
   (t) => [
     index("inbound_events_integration_idx").on(t.integrationId, t.receivedAt),
-    index("inbound_events_idem_idx").on(t.integrationId, t.idempotencyKey),
+    // Retention deletes by age across integrations.
+    index("inbound_events_received_idx").on(t.receivedAt),
   ],
 );
 

@@ -26,7 +26,10 @@ export const apiKeys = sqliteTable(
   (t) => [index("api_keys_project_idx").on(t.projectId)],
 );
 
-/** `Idempotency-Key` records: the first response to a write, replayed for 24 hours. */
+/**
+ * Idempotency records of admin writes (scope: project id or `operator`) and listener requests (scope:
+ * `listener:<integrationId>`): the first response, replayed for 24 hours.
+ */
 export const idempotencyKeys = sqliteTable(
   "idempotency_keys",
   {
@@ -36,6 +39,8 @@ export const idempotencyKeys = sqliteTable(
     state: text("state", { enum: ["processing", "done"] }).notNull(),
     responseStatus: integer("response_status"),
     responseBody: text("response_body"),
+    /** What the first request recorded beside its response: the listener's first event id. */
+    ref: text("ref"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.scope, t.key] }), index("idempotency_created_idx").on(t.createdAt)],
