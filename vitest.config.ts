@@ -59,7 +59,7 @@ export default defineConfig(async () => {
             setupFiles: ["./test/setup/apply-migrations.ts"],
             include: ["test/**/*.test.ts"],
             exclude: ["test/node/**"],
-            testTimeout: 20_000,
+            testTimeout: 60_000,
           },
         },
         {

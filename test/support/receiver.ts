@@ -65,6 +65,6 @@ function safeJson(body: string): Record<string, unknown> {
   }
 }
 
-export async function until(check: () => boolean | Promise<boolean>, timeout = 10_000) {
+export async function until(check: () => boolean | Promise<boolean>, timeout = 30_000) {
   await vi.waitUntil(check, { timeout, interval: 20 });
 }
