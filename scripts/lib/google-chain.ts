@@ -70,11 +70,11 @@ export async function signDerB64(key: CryptoKey, data: Uint8Array): Promise<stri
 
 export async function newEcKey(): Promise<KeyPairB64> {
   const pair = (await crypto.subtle.generateKey(EC, true, ["sign", "verify"])) as CryptoKeyPair;
-  return { privateKey: pair.privateKey, publicKeyB64: b64(await crypto.subtle.exportKey("spki", pair.publicKey)) };
+  return { privateKey: pair.privateKey, publicKeyB64: b64((await crypto.subtle.exportKey("spki", pair.publicKey)) as ArrayBuffer) };
 }
 
 export async function exportPrivateB64(key: CryptoKey): Promise<string> {
-  return b64(await crypto.subtle.exportKey("pkcs8", key));
+  return b64((await crypto.subtle.exportKey("pkcs8", key)) as ArrayBuffer);
 }
 
 export async function importPrivateB64(pkcs8B64: string): Promise<CryptoKey> {

@@ -129,6 +129,8 @@ export async function getAccessToken(sa: ServiceAccountKey, opts: TokenOptions):
     pending = (async () => {
       const key = await signingKey(sa);
       const token = await exchangeAssertion(await serviceAccountAssertion(key, sa.serviceAccountEmail, opts.tokenUrl, opts.now), opts);
+      // Drop tokens that have expired (rotated key versions, removed projects) before adding one.
+      for (const [k, t] of tokenCache) if (t.expiresAt <= opts.now) tokenCache.delete(k);
       tokenCache.set(id, token);
       return token;
     })().finally(() => inflight.delete(id));
