@@ -28,7 +28,7 @@ if (!args.object || !args.class || !["save", "del"].includes(args.event)) {
   console.error(usage);
   process.exit(2);
 }
-const rootFile = path.resolve(import.meta.dirname, "..", ".dev-certs", "google", "callback-root.json");
+const rootFile = path.join(process.env.GOOGLE_DEV_CERTS_DIR ?? path.resolve(import.meta.dirname, "..", ".dev-certs", "google"), "callback-root.json");
 if (!existsSync(rootFile)) {
   console.error("missing .dev-certs/google/callback-root.json: run `npm run google:account` first");
   process.exit(1);

@@ -14,9 +14,8 @@ import { rootKeysDocument } from "./lib/google-chain.ts";
 import { createFakeGoogle } from "./lib/google-fake-core.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
-const dir = path.join(root, ".dev-certs", "google");
+const dir = process.env.GOOGLE_DEV_CERTS_DIR ?? path.join(root, ".dev-certs", "google");
 const port = Number(process.env.GOOGLE_FAKE_PORT ?? 9100);
-const base = `http://127.0.0.1:${port}`;
 
 for (const f of ["service-account.json", "callback-root.json"]) {
   if (!existsSync(path.join(dir, f))) {
@@ -29,14 +28,18 @@ const callbackRoot = JSON.parse(readFileSync(path.join(dir, "callback-root.json"
 const spki = createPublicKey(account.private_key).export({ type: "spki", format: "der" });
 const publicKey = await webcrypto.subtle.importKey("spki", spki, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["verify"]);
 
-const fake = createFakeGoogle({
-  tokenUrl: `${base}/token`,
-  publicKeys: new Map([[account.client_email, publicKey]]),
-  rootKeys: rootKeysDocument(callbackRoot.publicKeyB64, callbackRoot.keyExpiration),
-  log: (line) => console.log(`${new Date().toISOString()} ${line}`),
-});
+// Port 0 picks a free port; the token URL (the assertion's audience) follows the real one.
+let base = "";
+let fake;
+const makeFake = () =>
+  createFakeGoogle({
+    tokenUrl: `${base}/token`,
+    publicKeys: new Map([[account.client_email, publicKey]]),
+    rootKeys: rootKeysDocument(callbackRoot.publicKeyB64, callbackRoot.keyExpiration),
+    log: (line) => console.log(`${new Date().toISOString()} ${line}`),
+  });
 
-createServer((req, res) => {
+const server = createServer((req, res) => {
   const chunks = [];
   req.on("data", (c) => chunks.push(c));
   req.on("end", async () => {
@@ -52,6 +55,9 @@ createServer((req, res) => {
       res.end("fake google crashed");
     }
   });
-}).listen(port, "127.0.0.1", () => {
+});
+server.listen(port, "127.0.0.1", () => {
+  base = `http://127.0.0.1:${server.address().port}`;
+  fake = makeFake();
   console.log(`fake Google listening on ${base} (service account ${account.client_email})`);
 });

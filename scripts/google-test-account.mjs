@@ -4,14 +4,14 @@
 //   credentials.json       the body for PUT /v1/project/{projectId}/credentials/google
 //   callback-root.json     the fake's callback root signing key (P-256), which `npm run google:callback` signs with
 // and prints the vars that point passhook at the fake. Nothing here is valid at Google.
-// Re-running keeps existing files; pass --force to make new ones.
+// Re-running keeps existing files; pass --force to make new ones. GOOGLE_DEV_CERTS_DIR overrides the folder.
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { exportPrivateB64, newEcKey } from "./lib/google-chain.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
-const dir = path.join(root, ".dev-certs", "google");
+const dir = process.env.GOOGLE_DEV_CERTS_DIR ?? path.join(root, ".dev-certs", "google");
 const force = process.argv.includes("--force");
 const port = Number(process.env.GOOGLE_FAKE_PORT ?? 9100);
 const fake = `http://127.0.0.1:${port}`;
@@ -39,9 +39,9 @@ if (force || !existsSync(file("service-account.json"))) {
     JSON.stringify({ issuerId, serviceAccountEmail: email, privateKeyPem: pem, origins: ["http://localhost:8787"] }, null, 2) + "\n",
     { mode: 0o600 },
   );
-  console.log(`wrote ${path.relative(root, file("service-account.json"))} and ${path.relative(root, file("credentials.json"))}`);
+  console.log(`wrote ${file("service-account.json")} and ${file("credentials.json")}`);
 } else {
-  console.log(`keeping ${path.relative(root, file("service-account.json"))} (--force to replace)`);
+  console.log(`keeping ${file("service-account.json")} (--force to replace)`);
 }
 
 if (force || !existsSync(file("callback-root.json"))) {
@@ -54,7 +54,7 @@ if (force || !existsSync(file("callback-root.json"))) {
     keyExpiration: Date.now() + 365 * 24 * 3600 * 1000,
   };
   writeFileSync(file("callback-root.json"), JSON.stringify(doc, null, 2) + "\n", { mode: 0o600 });
-  console.log(`wrote ${path.relative(root, file("callback-root.json"))}`);
+  console.log(`wrote ${file("callback-root.json")}`);
 }
 
 console.log(`

@@ -15,7 +15,7 @@ const SCALAR = 32;
  * `LV(a) || LV(b) || ...`: each part as a 4-byte little-endian length of its UTF-8 bytes, then the
  * bytes (Tink PaymentMethodTokenUtil.toLengthValue; Google Pay "payment data cryptography").
  */
-export function lengthValue(...parts: string[]): Uint8Array {
+export function lengthValue(...parts: string[]): Uint8Array<ArrayBuffer> {
   const encoded = parts.map(utf8);
   const out = new Uint8Array(encoded.reduce((n, b) => n + 4 + b.length, 0));
   const view = new DataView(out.buffer);
@@ -33,7 +33,7 @@ export function lengthValue(...parts: string[]): Uint8Array {
  * that is not exactly that shape (trailing bytes, negative or oversized integers, bad lengths), so
  * a malformed signature is a failed verification and never an exception.
  */
-export function derToRaw(der: Uint8Array): Uint8Array | null {
+export function derToRaw(der: Uint8Array): Uint8Array<ArrayBuffer> | null {
   let at = 0;
   const readLength = (): number | null => {
     if (at >= der.length) return null;
@@ -68,10 +68,10 @@ export function derToRaw(der: Uint8Array): Uint8Array | null {
 }
 
 /** Base64 that may fail: null instead of an exception. */
-export function tryBase64(b64: unknown): Uint8Array | null {
+export function tryBase64(b64: unknown): Uint8Array<ArrayBuffer> | null {
   if (typeof b64 !== "string" || b64.length === 0 || b64.length > 4096) return null;
   try {
-    return fromBase64(b64);
+    return new Uint8Array(fromBase64(b64));
   } catch {
     return null;
   }
