@@ -20,6 +20,7 @@ import { objectBody, type PassLike } from "../src/google/object-body";
 import { googleState, resourceFor, RESOURCE_NAMES } from "../src/google/resources";
 import { MAX_SAVE_JWT_LENGTH, SAVE_URL_PREFIX, saveLink } from "../src/google/save-link";
 import { applyNotificationCap, changeMessage, nextNotificationAt, patchBody, planObjectUpdate } from "../src/google/updates";
+import { probeSaves } from "../src/google/reconcile";
 import { classifyResponse, objectHasUsers, retryAfterSeconds, retryDelaySeconds, walletClient } from "../src/google/wallet-api";
 import { classSchema, expectValid, Message, objectPatchSchema, objectSchema, RESOURCE_OBJECT_KEYS } from "./support/wallet-objects-schema";
 
@@ -653,6 +654,21 @@ describe("Wallet REST client against a fake Google", () => {
     const second = await c.listObjects("loyalty", classId, { maxResults: 2, token: first.page!.nextPageToken! });
     expect(second.page).toEqual({ resources: [expect.objectContaining({ id: googleObjectId(ISSUER, PROJECT, 3) })], nextPageToken: null });
     expect(walletCalls().at(-1)!.path).toBe(`/walletobjects/v1/loyaltyObject?classId=${encodeURIComponent(classId)}&maxResults=2&token=2`);
+  });
+
+  it("probes saves for reconciliation: saved, not saved, missing; bounded, and stopped by a rate limit", async () => {
+    const c = client();
+    await c.upsertClass("loyalty", classBody(t, d, CTX));
+    for (const id of [1, 2]) await c.insertObject("loyalty", objectBody(t, pass({ id }), d, CTX));
+    await fake.handle(new Request(`https://walletobjects.google.test/_fake/objects/${googleObjectId(ISSUER, PROJECT, 2)}/users`, { method: "POST" }));
+    const candidates = [1, 2, 3, 4, 5].map((passId) => ({ passId, resource: "loyalty" as const, objectId: googleObjectId(ISSUER, PROJECT, passId) }));
+    expect(await probeSaves(c, candidates, { max: 3 })).toEqual({ saved: [2], notSaved: [1], missing: [3], deferred: [4, 5], failed: [] });
+
+    fake.failNext("GET", /loyaltyObject\//, () => fake.googleError(403, "Permission Denied", "permissionDenied", "PERMISSION_DENIED"));
+    fake.failNext("GET", /loyaltyObject\//, () => fake.googleError(429, "Quota exceeded", "rateLimitExceeded", "RESOURCE_EXHAUSTED"));
+    const before = walletCalls().length;
+    expect(await probeSaves(c, candidates, { max: 10 })).toEqual({ saved: [], notSaved: [], missing: [], deferred: [2, 3, 4, 5], failed: [{ passId: 1, message: "Permission Denied" }] });
+    expect(walletCalls().length - before).toBe(2);
   });
 
   it("pure pieces: classification, Retry-After and backoff", () => {

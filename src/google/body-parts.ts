@@ -67,3 +67,8 @@ export function dateTime(value: string, side: "start" | "end"): { date: string }
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return { date: side === "start" ? `${value}T00:00:00Z` : `${value}T23:59:59Z` };
   return Number.isNaN(Date.parse(value)) ? null : { date: new Date(Date.parse(value)).toISOString() };
 }
+
+/** Drops undefined values so a body never carries `"key": undefined` into JSON comparisons. */
+export function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -9,7 +9,7 @@
  * `reviewStatus` is always UNDER_REVIEW: Google approves it automatically, a DRAFT class cannot issue
  * objects, and approved classes keep receiving UNDER_REVIEW on updates (google-wallet.md §2).
  */
-import { type Body, type BuildContext, type TemplateLike, image, localized } from "./body-parts";
+import { type Body, type BuildContext, type TemplateLike, defined, image, localized } from "./body-parts";
 import type { GoogleDesign } from "./design";
 import { googleClassId } from "./ids";
 import { resourceFor } from "./resources";
@@ -82,9 +82,4 @@ export function classBody(template: TemplateLike, design: GoogleDesign, ctx: Bui
       // GenericClass has no issuer name, colour or images: those are object fields.
       return design.homepageUri ? { ...common, linksModuleData: { uris: [{ uri: design.homepageUri, description: issuerName.slice(0, 20), id: "homepage" }] } } : common;
   }
-}
-
-/** Drops undefined values so a body never carries `"key": undefined` into JSON comparisons. */
-export function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -13,3 +13,4 @@ export { saveLink, MAX_SAVE_JWT_LENGTH } from "./save-link";
 export { verifyCallback, DEFAULT_SENDER_ID, type CallbackMessage, type CallbackFailureReason } from "./callback-verify";
 export { getRootKeys } from "./root-keys";
 export { walletClient, classifyResponse, retryDelaySeconds, objectHasUsers, type WalletClient, type GoogleOutcome } from "./wallet-api";
+export { probeSaves, type SaveProbeCandidate, type SaveProbeResult } from "./reconcile";

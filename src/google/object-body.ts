@@ -6,8 +6,7 @@
  * shows its data even with an empty design. Pure.
  */
 import type { FieldValues, PassRecord } from "../db/schema";
-import { type Body, type BuildContext, type TemplateLike, dateTime, fieldText, image, localized, textModules } from "./body-parts";
-import { defined } from "./class-body";
+import { type Body, type BuildContext, type TemplateLike, dateTime, defined, fieldText, image, localized, textModules } from "./body-parts";
 import type { GoogleDesign } from "./design";
 import { googleClassId, googleObjectId } from "./ids";
 import { googleState, resourceFor } from "./resources";
