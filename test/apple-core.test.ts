@@ -34,6 +34,8 @@ const NOW = Date.parse("2027-03-01T12:00:00Z");
 const TOKEN = "a".repeat(32);
 const ICON = defaultIconImages()["icon.png"];
 const ICON_B64 = toBase64(ICON);
+/** A P-256 SubjectPublicKeyInfo (the APNs test key's public half) as nfc.encryptionPublicKey. */
+const NFC_KEY = fixture("apns.pub.pem").replace(/-----[^-]+-----|\s/g, "");
 
 const FIELDS: FieldDef[] = [
   { key: "name", label: "Name", type: "text", required: true },
@@ -102,7 +104,9 @@ describe("apple design schema", () => {
     expect(issuePaths(parseDesign({ personalization: { requiredFields: ["PKPassPersonalizationFieldName", "PKPassPersonalizationFieldName"], description: "x" } }))).toEqual([
       "personalization.requiredFields",
     ]);
-    expect(issuePaths(parseDesign({ nfc: { message: "x".repeat(65) } }))).toEqual(["nfc.message"]);
+    expect(issuePaths(parseDesign({ nfc: { message: "x".repeat(65), encryptionPublicKey: NFC_KEY } }))).toEqual(["nfc.message"]);
+    expect(issuePaths(parseDesign({ nfc: { message: "m" } }))).toEqual(["nfc.encryptionPublicKey"]);
+    expect(issuePaths(parseDesign({ nfc: { message: "m", encryptionPublicKey: ICON_B64 } }))).toEqual(["nfc.encryptionPublicKey"]);
     expect(issuePaths(parseDesign({ unknownKey: 1 }))).toEqual([""]);
   });
 
@@ -171,7 +175,7 @@ describe("apple design schema", () => {
     const p = { personalization: { requiredFields: ["PKPassPersonalizationFieldName"], description: "Join" } };
     expect(check(p, "coupon")).toEqual(["apple.personalization", "apple.personalization"]);
     expect(check(p, "loyalty")).toEqual(["apple.personalization"]);
-    expect(check({ ...p, nfc: { message: "member-1" }, images: { "personalizationLogo@2x.png": ICON_B64 } }, "storeCard")).toEqual([]);
+    expect(check({ ...p, nfc: { message: "member-1", encryptionPublicKey: NFC_KEY }, images: { "personalizationLogo@2x.png": ICON_B64 } }, "storeCard")).toEqual([]);
   });
 
   it("refuses a field placed twice", () => {

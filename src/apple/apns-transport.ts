@@ -4,9 +4,10 @@
  * Worker's `fetch` negotiates HTTP/2 with it is unverified (apple-wallet.md §5.5), so there are two
  * transports: `fetchTransport` (the Worker calls APNs itself) and `relayTransport` (the Worker POSTs the
  * push to tools/apns-relay, which holds an HTTP/2 session to APNs). `npm run apns:canary` tells which
- * path works. The relay protocol is HMAC-SHA256 over `{timestamp}.{body}`, stale after 5 minutes.
+ * path works. The relay protocol is HMAC-SHA256 over `{timestamp}.{body}`, stale after 5 minutes, and
+ * each signed request is accepted once (tools/apns-relay/README.md).
  */
-import { hmacSha256, toHex } from "../lib/crypto";
+import { hmacSha256, randomBytes, toHex } from "../lib/crypto";
 import type { ApnsRequest, ApnsResponse } from "./apns";
 
 export interface ApnsTransport {
@@ -77,7 +78,10 @@ export function relayTransport(opts: { url: string; secret: string; fetch?: Fetc
   if (opts.secret.length < MIN_RELAY_SECRET_LENGTH) throw new Error(`the relay secret must have at least ${MIN_RELAY_SECRET_LENGTH} characters`);
   return {
     async send(req) {
-      const body = JSON.stringify({ host: req.host, deviceToken: req.deviceToken, topic: req.topic, jwt: req.jwt, payload: req.payload, headers: req.headers });
+      // The nonce makes two identical pushes in the same second two different signed requests: the relay
+      // refuses a signature it has already seen.
+      const nonce = toHex(randomBytes(12));
+      const body = JSON.stringify({ host: req.host, deviceToken: req.deviceToken, topic: req.topic, jwt: req.jwt, payload: req.payload, headers: req.headers, nonce });
       const timestamp = Math.floor((opts.clock ?? Date.now)() / 1000);
       const res = await call(
         opts.fetch ?? fetch,

@@ -201,11 +201,26 @@ const personalization = z
   })
   .strict();
 
+const EC_PUBLIC_KEY_OID = [0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+const P256_OID = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+/** A structural check: a DER SEQUENCE naming id-ecPublicKey and prime256v1. */
+function isP256Spki(b64: string): boolean {
+  let der: Uint8Array;
+  try {
+    der = fromBase64(b64.replace(/\s+/g, ""));
+  } catch {
+    return false;
+  }
+  const has = (oid: number[]) => der.some((_, i) => oid.every((b, j) => der[i + j] === b));
+  return der[0] === 0x30 && der.length <= 200 && has(EC_PUBLIC_KEY_OID) && has(P256_OID);
+}
+
 const nfc = z
   .object({
     // §2.5: at most 64 bytes are used; longer is truncated by the device, so refuse it here.
     message: z.string().min(1).refine((s) => new TextEncoder().encode(s).length <= 64, "must be at most 64 bytes"),
-    encryptionPublicKey: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be a base64 X.509 SubjectPublicKeyInfo").max(512).optional(),
+    // Required by Apple's NFC dictionary: an ECDH P-256 key as base64 X.509 SubjectPublicKeyInfo.
+    encryptionPublicKey: z.string().max(512).refine(isP256Spki, "must be a base64 X.509 SubjectPublicKeyInfo of a P-256 key"),
     requiresAuthentication: z.boolean().optional(),
   })
   .strict();

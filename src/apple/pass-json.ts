@@ -107,8 +107,7 @@ export function buildPassJson(input: PassJsonInput): PassJson {
   if (pass.status === "voided" || pass.status === "redeemed") json.voided = true;
   if (design.sharingProhibited) json.sharingProhibited = true;
   if (design.nfc) {
-    const nfc: Record<string, unknown> = { message: design.nfc.message };
-    if (design.nfc.encryptionPublicKey) nfc.encryptionPublicKey = design.nfc.encryptionPublicKey;
+    const nfc: Record<string, unknown> = { message: design.nfc.message, encryptionPublicKey: design.nfc.encryptionPublicKey };
     if (design.nfc.requiresAuthentication !== undefined) nfc.requiresAuthentication = design.nfc.requiresAuthentication;
     json.nfc = nfc;
   }
