@@ -18,6 +18,8 @@ import {
   decodeDesignImages,
   defaultIconImages,
   loadSigner,
+  missingPersonalization,
+  personalizeBody,
   signPersonalizationToken,
   splitDesignImages,
   validateAppleCredentials,
@@ -364,6 +366,20 @@ describe(".pkpass", () => {
     const sig = await signPersonalizationToken(token, signer, NOW);
     expect(await verifyDetached(sig, new TextEncoder().encode(token), NOW)).toBe(true);
     expect(await verifyDetached(sig, new TextEncoder().encode("other"), NOW)).toBe(false);
+  });
+
+  it("reads Wallet's personalize body as untrusted data and says what is missing", () => {
+    const body = personalizeBody.parse(
+      JSON.parse('{"personalizationToken":"t0k","requiredPersonalizationInfo":{"givenName":"Ada","familyName":"Lovelace","emailAddress":"ada@example.com","__proto__":{"x":1},"extra":"dropped"}}'),
+    );
+    expect(body).toEqual({ personalizationToken: "t0k", requiredPersonalizationInfo: { givenName: "Ada", familyName: "Lovelace", emailAddress: "ada@example.com" } });
+    const all = ["PKPassPersonalizationFieldName", "PKPassPersonalizationFieldEmailAddress", "PKPassPersonalizationFieldPostalCode", "PKPassPersonalizationFieldPhoneNumber"] as const;
+    expect(missingPersonalization(body.requiredPersonalizationInfo, all)).toEqual(["PKPassPersonalizationFieldPostalCode", "PKPassPersonalizationFieldPhoneNumber"]);
+    expect(missingPersonalization({ givenName: "Ada" }, ["PKPassPersonalizationFieldName"])).toEqual(["PKPassPersonalizationFieldName"]);
+    expect(personalizeBody.safeParse({ personalizationToken: "", requiredPersonalizationInfo: {} }).success).toBe(false);
+    expect(personalizeBody.safeParse({ personalizationToken: "t", requiredPersonalizationInfo: { fullName: 5 } }).success).toBe(false);
+    expect(personalizeBody.safeParse({ personalizationToken: "t", requiredPersonalizationInfo: { fullName: "x".repeat(300) } }).success).toBe(false);
+    expect(personalizeBody.parse({ personalizationToken: "t" }).requiredPersonalizationInfo).toEqual({});
   });
 
   it("parses and imports a signer once per credential version", async () => {

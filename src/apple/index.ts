@@ -4,7 +4,6 @@
  */
 export {
   appleDesign,
-  checkDesignForTemplate,
   splitDesignImages,
   decodeDesignImages,
   passStyleOf,
@@ -17,6 +16,7 @@ export {
   type PersonalizationField,
   type TemplatePassType,
 } from "./design";
+export { checkDesignForTemplate, type TemplateShape } from "./design-check";
 export { buildPassJson, appleWebServiceURL, defaultPlacement, MIN_AUTH_TOKEN_LENGTH, type PassJson, type PassJsonInput } from "./pass-json";
 export { defaultIconImages } from "./default-icon";
 export {
@@ -54,4 +54,5 @@ export {
   type PushOptions,
 } from "./apns";
 export { fetchTransport, relayTransport, relaySignature, ApnsTransportError, type ApnsTransport } from "./apns-transport";
+export { personalizeBody, missingPersonalization, type PersonalizeBody, type PersonalizationInfo } from "./personalize";
 export { runApnsCanary, interpretCanaryAnswer, type CanaryResult } from "./canary";
