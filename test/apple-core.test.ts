@@ -171,6 +171,8 @@ describe("apple design schema", () => {
     expect(check({ expirationField: "tier" })).toEqual(["apple.expirationField"]);
     expect(check({ expirationField: "since" })).toEqual([]);
     expect(check({ transitType: "PKTransitTypeAir" })).toEqual(["apple.transitType"]);
+    expect(check({ groupingIdentifier: "g" })).toEqual(["apple.groupingIdentifier"]);
+    expect(check({ groupingIdentifier: "g" }, "eventTicket")).toEqual([]);
     expect(check({ images: { "strip.png": ICON_B64, "thumbnail.png": ICON_B64 } })).toEqual(["apple.images.strip.png"]);
     expect(check({ images: { "strip.png": ICON_B64, "thumbnail@2x.png": ICON_B64 } }, "eventTicket")).toEqual(["apple.images.thumbnail@2x.png"]);
     expect(check({ images: { "personalizationLogo@2x.png": ICON_B64 } }, "loyalty")).toEqual(["apple.images.personalizationLogo@2x.png"]);

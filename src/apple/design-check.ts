@@ -60,6 +60,8 @@ export function checkDesignForTemplate(design: AppleDesignCore & { images?: Reco
   }
   if (design.transitType && style !== "boardingPass")
     issues.push({ path: "apple.transitType", message: "only boarding passes have a transit type" });
+  if (design.groupingIdentifier && style !== "eventTicket" && style !== "boardingPass")
+    issues.push({ path: "apple.groupingIdentifier", message: "only event tickets and boarding passes are grouped" });
 
   const allowed = new Set<ImageBase>([...STYLE_IMAGES[style], ...(design.personalization ? (["personalizationLogo"] as const) : [])]);
   for (const name of Object.keys(design.images ?? {})) {

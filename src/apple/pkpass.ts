@@ -46,7 +46,9 @@ export function loadSigner(material: SignerMaterial): Promise<AppleSigner> {
   }
   const loading = importSigner(material);
   signers.set(material.version, loading);
-  loading.catch(() => signers.delete(material.version));
+  loading.catch(() => {
+    if (signers.get(material.version) === loading) signers.delete(material.version);
+  });
   while (signers.size > MAX_SIGNERS) signers.delete(signers.keys().next().value!);
   return loading;
 }
