@@ -11,11 +11,28 @@
  * A scheduled retry is a new message with a delay, not `msg.retry()`: the queue's own retry budget
  * (`max_retries`) then only counts our crashes, never the customer's outages. Each message names the
  * attempt it is for, so a duplicate (at-least-once delivery, a sweep re-send) is acked unused.
+ *
+ * Our own failures (D1, a Durable Object, a queue send) retry the message with a growing delay
+ * (lib/backoff: 30 s doubling to 2 h, about two days in all), so an outage of ours delays deliveries and
+ * never fails them. A batch runs at most 6 POSTs at once (an invocation's simultaneous connections), and
+ * each attempt's 15 s timeout starts when its POST starts, so one slow receiver cannot time out other
+ * tenants' deliveries queued behind it.
  */
 import { getDb, type Db } from "../db/client";
-import { failPendingDelivery, findCallbackSettings, findDeliveryWithPass, markDeadLettered, recordAttempt, type DeliveryWithPass } from "../db/queries/callbacks";
+import {
+  failPendingDelivery,
+  findCallbackSettings,
+  findDeliveryWithPass,
+  markDeadLettered,
+  notePendingDelivery,
+  recordAttempt,
+  type DeliveryWithPass,
+} from "../db/queries/callbacks";
+import { crashRetryDelay } from "../lib/backoff";
 import { readLimited } from "../lib/body";
 import { newId } from "../lib/ids";
+import { createLimiter, OUTBOUND_CONNECTIONS, type Limiter } from "../lib/limit";
+import { logError } from "../lib/log";
 import { deliverySettled, type DeliveryTask } from "../passes";
 import { callbackBody, callbackUrl } from "./payload";
 import { nextRetry, parseRetryAfter, parseRetrySchedule } from "./retry";
@@ -38,20 +55,22 @@ export interface ConsumerDeps {
 
 export async function consumeCallbacks(batch: MessageBatch<DeliveryTask>, env: ConsumerEnv, deps: ConsumerDeps = { random: Math.random }) {
   const schedule = parseRetrySchedule(env.CALLBACK_RETRY_SCHEDULE);
+  const egress = createLimiter(OUTBOUND_CONNECTIONS);
   await Promise.all(
     batch.messages.map(async (msg) => {
       try {
-        await attempt(msg, env, schedule, deps);
+        await attempt(msg, env, schedule, deps, egress);
       } catch (e) {
-        // Our own failure (D1, DO), not the customer's: let the queue redeliver; the row is unchanged.
-        console.error(JSON.stringify({ msg: "callback consumer error", deliveryId: msg.body?.deliveryId, error: e instanceof Error ? e.message : "non-error" }));
-        msg.retry();
+        // Our own failure (D1, DO, queue), not the customer's: redeliver later; the row is unchanged.
+        const delaySeconds = crashRetryDelay(msg.attempts, deps.random());
+        logError("callback consumer error; retrying", e, { deliveryId: msg.body?.deliveryId, attempts: msg.attempts, delaySeconds });
+        msg.retry({ delaySeconds });
       }
     }),
   );
 }
 
-async function attempt(msg: Message<DeliveryTask>, env: ConsumerEnv, schedule: readonly number[], deps: ConsumerDeps) {
+async function attempt(msg: Message<DeliveryTask>, env: ConsumerEnv, schedule: readonly number[], deps: ConsumerDeps, egress: Limiter) {
   const db = getDb(env.DB);
   const found = await findDeliveryWithPass(db, msg.body.deliveryId);
   // Gone, settled, or already past this attempt: a stale or duplicate message.
@@ -80,33 +99,15 @@ async function attempt(msg: Message<DeliveryTask>, env: ConsumerEnv, schedule: r
   };
 
   const timeoutMs = deps.timeoutMs ?? ATTEMPT_TIMEOUT_MS;
-  const started = Date.now();
-  let statusCode: number | null = null;
-  let snippet: string | null = null;
-  let error: string | null = null;
-  let retryAfter: number | null = null;
-  try {
-    const res = await fetch(callbackUrl(settings.baseUrl, d.event, d.passId), {
-      method: "POST",
-      headers,
-      body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    statusCode = res.status;
-    retryAfter = parseRetryAfter(res.headers.get("retry-after"), now);
-    snippet = (await readLimited(res.body, SNIPPET_BYTES)).text;
-    if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
-  } catch (e) {
-    error = e instanceof Error && e.name === "TimeoutError" ? `timed out after ${timeoutMs / 1000} s` : `network error: ${e instanceof Error ? e.message : "unknown"}`;
-  }
+  const sent = await egress(() => post(callbackUrl(settings.baseUrl, d.event, d.passId), headers, body, timeoutMs, now));
+  const { statusCode, error, retryAfter } = sent;
   const record = {
     id: newId("attempt"),
     attempt: d.attemptCount + 1,
     at: now,
     statusCode,
-    durationMs: Date.now() - started,
-    responseSnippet: snippet,
+    durationMs: sent.durationMs,
+    responseSnippet: sent.snippet,
     error,
   };
   const tries = d.tries + 1;
@@ -141,6 +142,35 @@ async function attempt(msg: Message<DeliveryTask>, env: ConsumerEnv, schedule: r
   return msg.ack();
 }
 
+interface Sent {
+  statusCode: number | null;
+  snippet: string | null;
+  error: string | null;
+  retryAfter: number | null;
+  durationMs: number;
+}
+
+/**
+ * One POST. Redirects are never followed (`redirect: "manual"`): a 3xx is a failed attempt, so a
+ * receiver cannot bounce us to an address the URL policy refused. The timeout starts here, when the
+ * request does, and covers reading the first KiB of the response.
+ */
+async function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number, now: number): Promise<Sent> {
+  const started = Date.now();
+  const out: Sent = { statusCode: null, snippet: null, error: null, retryAfter: null, durationMs: 0 };
+  try {
+    const res = await fetch(url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+    out.statusCode = res.status;
+    out.retryAfter = parseRetryAfter(res.headers.get("retry-after"), now);
+    out.snippet = (await readLimited(res.body, SNIPPET_BYTES)).text;
+    if (res.status < 200 || res.status >= 300) out.error = `HTTP ${res.status}`;
+  } catch (e) {
+    out.error = e instanceof Error && e.name === "TimeoutError" ? `timed out after ${timeoutMs / 1000} s` : `network error: ${e instanceof Error ? e.message : "unknown"}`;
+  }
+  out.durationMs = Date.now() - started;
+  return out;
+}
+
 /** The dead-letter queue keeps the failed task; the row keeps the record and the attempts. */
 async function park(env: ConsumerEnv, found: DeliveryWithPass, attempt: number) {
   await env.CALLBACKS_DLQ.send({ deliveryId: found.delivery.id, attempt, parked: true } satisfies DeliveryTask);
@@ -153,24 +183,31 @@ async function settle(env: ConsumerEnv, found: DeliveryWithPass) {
 /**
  * The dead-letter queue's consumer. Tasks we parked are already failed rows: they get their
  * `dead_lettered_at` stamp and nothing else (the row may have been resent since). A task the queue
- * dead-lettered itself, because our consumer kept crashing on it, is failed here if the row is still
- * waiting for that very attempt, keeping its record and letting the pass's next delivery go.
+ * dead-lettered itself, because our consumer kept failing on it for about two days, is NOT failed:
+ * only attempts against the receiver decide that. The row stays pending with a note, and the cron
+ * sweep sends it again (it is overdue), so nothing accepted is lost while our fault lasts.
  */
 export async function consumeDeadLetters(batch: MessageBatch<DeliveryTask>, env: ConsumerEnv) {
   const db: Db = getDb(env.DB);
   for (const msg of batch.messages) {
-    const found = await findDeliveryWithPass(db, msg.body.deliveryId);
-    if (found) {
-      const now = Date.now();
-      const d = found.delivery;
-      const crashed = !msg.body.parked && d.status === "pending" && msg.body.attempt === d.attemptCount + 1;
-      if (crashed && (await failPendingDelivery(db, d.id, "dead-lettered after repeated consumer errors", now))) {
-        await markDeadLettered(db, d.id, now);
-        await settle(env, found);
-      } else if (msg.body.parked && d.status === "failed") {
-        await markDeadLettered(db, d.id, now);
+    try {
+      const found = await findDeliveryWithPass(db, msg.body.deliveryId);
+      if (found) {
+        const now = Date.now();
+        const d = found.delivery;
+        const crashed = !msg.body.parked && d.status === "pending" && msg.body.attempt === d.attemptCount + 1;
+        if (crashed) {
+          await notePendingDelivery(db, d.id, "our consumer kept failing on this delivery; the sweep sends it again", now);
+          console.error(JSON.stringify({ msg: "callback task dead-lettered after repeated consumer errors; left pending for the sweep", deliveryId: d.id }));
+        } else if (msg.body.parked && d.status === "failed") {
+          await markDeadLettered(db, d.id, now);
+        }
       }
+      msg.ack();
+    } catch (e) {
+      const delaySeconds = crashRetryDelay(msg.attempts, Math.random());
+      logError("dead-letter consumer error; retrying", e, { deliveryId: msg.body?.deliveryId, delaySeconds });
+      msg.retry({ delaySeconds });
     }
-    msg.ack();
   }
 }
