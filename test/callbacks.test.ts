@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { consumeCallbacks, consumeDeadLetters } from "../src/callbacks";
 import worker from "../src/index";
 import { emitHolderEvent, type DeliveryTask } from "../src/passes";
-import { call, newPass, newProject, newTemplate, type TestProject } from "./support/http";
+import { call, history, newPass, newProject, newTemplate, type TestProject } from "./support/http";
 import { mockReceiver, until, type Received } from "./support/receiver";
 
 afterEach(() => vi.restoreAllMocks());
@@ -171,10 +171,10 @@ describe("deliveries on the wire", () => {
     await until(() => calls.length === 1);
     expect(calls[0].json.platform).toBe("android");
     expect((await delivery(p, id!)).test).toBe(false);
-    const events = await env.DB.prepare("select kind, action, source, changes from pass_events where pass_id = ? and kind = 'holder' order by id").bind(pass.id).all();
-    expect(events.results).toEqual([
-      { kind: "holder", action: "install", source: "google", changes: '{"platform":"android"}' },
-      { kind: "holder", action: "uninstall", source: "google", changes: '{"platform":"android"}' },
+    const events = (await history(p, pass.id)).filter((e) => e.kind === "holder").map(({ kind, action, source, changes }) => ({ kind, action, source, changes }));
+    expect(events).toEqual([
+      { kind: "holder", action: "install", source: "google", changes: { platform: "android" } },
+      { kind: "holder", action: "uninstall", source: "google", changes: { platform: "android" } },
     ]);
   });
 

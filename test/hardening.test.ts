@@ -224,7 +224,7 @@ describe("listener: a stranger who only knows the URL", () => {
     expect(await count("select count(*) as n from api_keys where project_id = ?", p.id)).toBe(2);
   });
 
-  it("answers with the write when only the event log insert fails", async () => {
+  it("answers with what landed when the event log insert fails", async () => {
     const p = await newProject();
     const t = await newTemplate(p);
     const create = await integration(p, { templateId: t, action: "create" });
@@ -233,13 +233,20 @@ describe("listener: a stranger who only knows the URL", () => {
     await env.DB.prepare(`create trigger fail_event before insert on inbound_events begin select raise(abort, 'injected log failure'); end`).run();
     const quiet = vi.spyOn(console, "error").mockImplementation(() => undefined);
     try {
+      // The event row is written in the same batch as the change: both land, or neither (and a 500 says so).
       const r = await hook(update.listenerUrl, { "pass-id": "lw", points: 7 });
-      expect(r.status).toBe(200);
-      expect(r.body).toMatchObject({ externalId: "lw", version: 2 });
+      expect(r.status).toBe(500);
+      expect(JSON.parse((await passRow(t, "lw"))!.fields).points).toBe(0);
+      // A request that changes nothing keeps its own answer when only its log row fails.
+      const bad = await hook(update.listenerUrl, { "pass-id": "lw", points: "many" });
+      expect(bad.status).toBe(400);
       expect(quiet.mock.calls.some((c) => String(c[0]).includes("event log write failed"))).toBe(true);
     } finally {
       await env.DB.prepare("drop trigger fail_event").run();
+      quiet.mockRestore();
     }
+    const again = await hook(update.listenerUrl, { "pass-id": "lw", points: 7 });
+    expect(again.status).toBe(200);
     expect(JSON.parse((await passRow(t, "lw"))!.fields).points).toBe(7);
   });
 });
@@ -299,8 +306,8 @@ describe("our own outages", () => {
     const quiet = vi.spyOn(console, "error").mockImplementation(() => undefined);
     try {
       const batch = createMessageBatch<PushTask>("passhook-pushes", [
-        { id: "a", timestamp: new Date(), attempts: 1, body: { outboxId: "obx_a" } },
-        { id: "b", timestamp: new Date(), attempts: 7, body: { outboxId: "obx_b" } },
+        { id: "a", timestamp: new Date(), attempts: 1, body: { outboxId: 1 } },
+        { id: "b", timestamp: new Date(), attempts: 7, body: { outboxId: 2 } },
       ]);
       const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));
       await consumePushes(batch, env, () => 0.5);

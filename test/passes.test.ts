@@ -2,11 +2,11 @@
  * The pass domain behind the API: the status state machine pair by pair, per-pass ordering through
  * the Durable Object, independence across passes, all-or-nothing batches, and the outbox seam.
  */
-import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, evictDurableObject, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
-import { call, newPass, newProject, newTemplate, type TestProject } from "./support/http";
+import { call, history, newPass, newProject, newTemplate, type TestProject } from "./support/http";
 
 const STATUSES = ["active", "expired", "voided", "redeemed"] as const;
 type Status = (typeof STATUSES)[number];
@@ -92,9 +92,7 @@ describe("per-pass ordering through the Durable Object", () => {
     const final = await call(`/v1/pass/${pass.id}`, { auth: p.auth });
     expect(final.body.version).toBe(101);
 
-    const events = await env.DB.prepare("select version, changes from pass_events where pass_id = ? and action = 'update' order by id")
-      .bind(pass.id)
-      .all<{ version: number; changes: string }>();
+    const events = { results: (await history(p, pass.id)).filter((e) => e.action === "update").map((e) => ({ version: e.version, changes: JSON.stringify(e.changes) })) };
     expect(events.results.map((e) => e.version)).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
     const counters = events.results.map((e) => JSON.parse(e.changes).fields.counter.to as number);
     expect([...counters].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
@@ -145,23 +143,21 @@ describe("atomic writes", () => {
     const p = await newProject();
     const t = await newTemplate(p);
     const pass = await newPass(p, t, "atomic");
-    // Plant a conflicting event row for version 2: the update's event insert will violate the unique index.
-    await env.DB.prepare("insert into pass_events (pass_id, version, kind, action, source, changes, at) values (?, 2, 'write', 'update', 'test', '{}', 0)")
-      .bind(pass.id)
-      .run();
+    // A trigger makes the batch's outbox insert fail for this pass, after its pass update ran.
+    await env.DB.prepare(`create trigger fail_atomic before insert on outbox when new.pass_id = ${pass.id} begin select raise(abort, 'injected failure'); end`).run();
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const failed = await call(`/v1/pass/${pass.id}`, { method: "PUT", auth: p.auth, body: { fields: { points: 5 } } });
     expect(failed.status).toBe(500);
-    expect(errors.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringContaining("pass write failed; nothing was written")]);
+    expect(errors.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringContaining("injected failure")]);
     errors.mockRestore();
     expect(failed.body).toEqual({ error: { code: "internal", message: "Internal error.", details: null } });
     const row = await env.DB.prepare("select version, fields from passes where id = ?").bind(pass.id).first<{ version: number; fields: string }>();
     expect(row?.version).toBe(1);
     expect(JSON.parse(row!.fields).points).toBe(0);
-    const outbox = await env.DB.prepare("select count(*) as n from outbox where pass_id = ?").bind(pass.id).first<{ n: number }>();
-    expect(outbox?.n).toBe(1);
+    // History holds no trace of the write that did not land.
+    expect((await history(p, pass.id)).map((e) => e.version)).toEqual([1]);
 
-    await env.DB.prepare("delete from pass_events where source = 'test' and pass_id = ?").bind(pass.id).run();
+    await env.DB.prepare("drop trigger fail_atomic").run();
     const ok = await call(`/v1/pass/${pass.id}`, { method: "PUT", auth: p.auth, body: { fields: { points: 5 } } });
     expect(ok.status).toBe(200);
     expect(ok.body.version).toBe(2);
@@ -186,7 +182,6 @@ describe("atomic creates", () => {
     errors.mockRestore();
     const count = async (sql: string) => (await env.DB.prepare(sql).first<{ n: number }>())!.n;
     expect(await count("select count(*) as n from passes where external_id = 'doomed'")).toBe(0);
-    expect(await count("select count(*) as n from pass_events where pass_id not in (select id from passes)")).toBe(0);
     expect(await count("select count(*) as n from outbox where pass_id not in (select id from passes)")).toBe(0);
     // The Durable Object forgot the failed attempt: the same create now succeeds as version 1.
     const ok = await call(`/v1/template/${t}/pass`, { auth: p.auth, body: { externalId: "doomed", fields: { name: "Ada" } } });
@@ -199,20 +194,16 @@ describe("the after-change seam (outbox + pushes queue)", () => {
   it("writes an outbox row with every change and the pushes consumer takes it", async () => {
     const p = await newProject();
     const t = await newTemplate(p);
+    const seq = async () => (await env.DB.prepare("select seq from sqlite_sequence where name = 'outbox'").first<{ seq: number }>())?.seq ?? 0;
+    const before = await seq();
     const pass = await newPass(p, t, "seam");
     await call(`/v1/pass/${pass.id}/status`, { auth: p.auth, body: { status: "expired" } });
-    await vi.waitUntil(
-      async () => {
-        const r = await env.DB.prepare("select state from outbox where pass_id = ?").bind(pass.id).all<{ state: string }>();
-        return r.results.length === 2 && r.results.every((x) => x.state === "done");
-      },
-      { timeout: 5000, interval: 20 },
-    );
-    const rows = await env.DB.prepare("select version, topic from outbox where pass_id = ? order by version").bind(pass.id).all();
-    expect(rows.results).toEqual([
-      { version: 1, topic: "pushes" },
-      { version: 2, topic: "pushes" },
-    ]);
+    // Two rows were written (one per change, in the same batch) and the consumer took both.
+    expect(await seq()).toBe(before + 2);
+    await vi.waitUntil(async () => (await env.DB.prepare("select count(*) as n from outbox where pass_id = ?").bind(pass.id).first<{ n: number }>())!.n === 0, {
+      timeout: 30_000,
+      interval: 20,
+    });
   });
 
   it("re-sends pending tasks the queue never took, from the cron sweep", async () => {
@@ -220,18 +211,14 @@ describe("the after-change seam (outbox + pushes queue)", () => {
     const t = await newTemplate(p);
     const pass = await newPass(p, t, "lost");
     const old = Date.now() - 10 * 60 * 1000;
-    await env.DB.prepare("insert into outbox (id, pass_id, topic, version, state, sends, created_at) values ('obx_lost', ?, 'pushes', 1, 'pending', 0, ?)")
-      .bind(pass.id, old)
-      .run();
+    const { id } = (await env.DB.prepare("insert into outbox (pass_id, version, sends, created_at) values (?, 1, 0, ?) returning id").bind(pass.id, old).first<{ id: number }>())!;
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, ctx);
     await waitOnExecutionContext(ctx);
-    await vi.waitUntil(
-      async () => (await env.DB.prepare("select state from outbox where id = 'obx_lost'").first<{ state: string }>())?.state === "done",
-      { timeout: 5000, interval: 20 },
-    );
-    const row = await env.DB.prepare("select sends from outbox where id = 'obx_lost'").first<{ sends: number }>();
-    expect(row?.sends).toBe(1);
+    await vi.waitUntil(async () => (await env.DB.prepare("select count(*) as n from outbox where id = ?").bind(id).first<{ n: number }>())!.n === 0, {
+      timeout: 30_000,
+      interval: 20,
+    });
   });
 
   it("records every change in the append-only event log", async () => {
@@ -241,12 +228,64 @@ describe("the after-change seam (outbox + pushes queue)", () => {
     await call(`/v1/pass/${pass.id}`, { method: "PUT", auth: p.auth, body: { fields: { points: 3 } } });
     await call(`/v1/pass/${pass.id}/status`, { auth: p.auth, body: { status: "redeemed" } });
     await call(`/v1/pass/${pass.id}`, { method: "DELETE", auth: p.auth });
-    const r = await env.DB.prepare("select version, action, source from pass_events where pass_id = ? order by id").bind(pass.id).all();
+    const r = { results: (await history(p, pass.id)).map(({ version, action, source }) => ({ version, action, source })) };
     expect(r.results).toEqual([
       { version: 1, action: "create", source: "api" },
       { version: 2, action: "update", source: "api" },
       { version: 3, action: "status", source: "api" },
       { version: 4, action: "archive", source: "api" },
     ]);
+  });
+});
+
+describe("history in the pass's own Durable Object", () => {
+  it("reads history through the API, newest first, in pages", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const pass = await newPass(p, t, "paged");
+    for (let k = 1; k <= 4; k++) await call(`/v1/pass/${pass.id}`, { method: "PUT", auth: p.auth, body: { fields: { counter: k } } });
+    const first = await call(`/v1/pass/${pass.id}/events?limit=2`, { auth: p.auth });
+    expect(first.body.events.map((e: { version: number }) => e.version)).toEqual([5, 4]);
+    const second = await call(`/v1/pass/${pass.id}/events?limit=2&cursor=${first.body.nextCursor}`, { auth: p.auth });
+    expect(second.body.events.map((e: { version: number }) => e.version)).toEqual([3, 2]);
+    expect(first.body.events[0]).toMatchObject({ kind: "write", action: "update", source: "api", changes: { fields: { counter: { from: 3, to: 4 } } } });
+    const other = await newProject();
+    expect((await call(`/v1/pass/${pass.id}/events`, { auth: other.auth })).status).toBe(404);
+    expect((await call(`/v1/pass/${pass.id}/events?cursor=x`, { auth: p.auth })).status).toBe(400);
+  });
+
+  it("moves a pass's old D1 event rows into its object once, keeping their order", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    // A pass written before history moved: its row and events sit in D1 only.
+    const { id } = (await env.DB.prepare(
+      `insert into passes (project_id, template_id, external_id, serial_number, authentication_token, status, fields, version, created_at, updated_at)
+       values (?, ?, 'legacy', ?, 'legacy-auth-token-0123', 'active', '{"name":"Old"}', 2, 1000, 2000) returning id`,
+    )
+      .bind(p.id, t, crypto.randomUUID())
+      .first<{ id: number }>())!;
+    await env.DB.batch([
+      env.DB.prepare(`insert into pass_events (pass_id, version, kind, action, source, changes, at) values (?, 1, 'write', 'create', 'api', '{"fields":{"name":"Old"}}', 1000)`).bind(id),
+      env.DB.prepare(`insert into pass_events (pass_id, version, kind, action, source, changes, at) values (?, 1, 'holder', 'install', 'apple', '{"platform":"ios"}', 1500)`).bind(id),
+      env.DB.prepare(`insert into pass_events (pass_id, version, kind, action, source, changes, at) values (?, 2, 'write', 'update', 'api', '{}', 2000)`).bind(id),
+    ]);
+    expect((await call(`/v1/pass/${id}`, { method: "PUT", auth: p.auth, body: { fields: { points: 9 } } })).body.version).toBe(3);
+    expect((await history(p, id)).map((e) => `${e.version}:${e.action}`)).toEqual(["1:create", "1:install", "2:update", "3:update"]);
+    expect(await env.DB.prepare("select count(*) as n from pass_events where pass_id = ?").bind(id).first<{ n: number }>()).toEqual({ n: 0 });
+  });
+
+  it("drops a history entry whose D1 write never landed when the object starts again", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const pass = await newPass(p, t, "orphan");
+    const stub = env.PASS_OBJECT.getByName(`${t}:orphan`);
+    // As if the object died after keeping the entry and before its D1 batch committed.
+    await runInDurableObject(stub, async (_instance, state) => {
+      state.storage.sql.exec("INSERT INTO events (version, kind, action, source, changes, at) VALUES (2, 'write', 'update', 'api', '{}', 0)");
+    });
+    await evictDurableObject(stub);
+    expect((await history(p, pass.id)).map((e) => e.version)).toEqual([1]);
+    expect((await call(`/v1/pass/${pass.id}`, { method: "PUT", auth: p.auth, body: { fields: { points: 2 } } })).body.version).toBe(2);
+    expect((await history(p, pass.id)).map((e) => e.version)).toEqual([1, 2]);
   });
 });

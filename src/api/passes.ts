@@ -9,6 +9,7 @@ import {
   createPassBody,
   getPass,
   listPasses,
+  passHistory,
   setPassStatus,
   statusBody,
   updatePass,
@@ -48,4 +49,9 @@ export const passRoutes = new Hono<AppEnv>()
     const body = parseWith(statusBody, await readJsonBody(c.req.raw));
     return c.json((await setPassStatus(scope(c), ref, body.status)).pass);
   })
-  .delete("/v1/pass/:passId", async (c) => c.json((await archivePass(scope(c), byId(c))).pass));
+  .delete("/v1/pass/:passId", async (c) => c.json((await archivePass(scope(c), byId(c))).pass))
+  .get("/v1/pass/:passId/events", async (c) => {
+    const ref = byId(c);
+    const { cursor, limit } = pageParams(c);
+    return c.json(await passHistory(scope(c), ref, cursor, limit));
+  });

@@ -5,7 +5,8 @@
  * newest first; a replay runs a logged body through the integration's *current* mapping.
  */
 import { getDb } from "../db/client";
-import { findInboundEvent, insertInboundEvent, listInboundEvents, purgeInboundEvents } from "../db/queries/integrations";
+import { findInboundEvent, listInboundEvents, purgeInboundEvents } from "../db/queries/integrations";
+import { writeReceipt, type ReceiptRow } from "../db/queries/receipts";
 import type { InboundEventRecord, IntegrationRecord } from "../db/schema";
 import { AppError, isAppError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -30,49 +31,56 @@ export function selectHeaders(h: Headers): Record<string, string> {
   return out;
 }
 
-export interface EventDraft {
-  integrationId: string;
-  receivedAt: number;
-  headers: Record<string, string>;
-  contentType: string | null;
-  body: string;
-  bodyTruncated: boolean;
-  bodyBytes: number | null;
-  bodySha256: string | null;
-  idempotencyKey: string | null;
+/**
+ * A request on its way into the log: the receipt row (passes/receipt.ts) plus what the listener
+ * tracks about it. The pass's Durable Object writes the receipt with the change it causes (`logged`);
+ * otherwise the listener writes it (`logEvent`).
+ */
+export interface EventDraft extends ReceiptRow {
   /** Refused before processing (signature, size, rate limit): only the body's size and digest are kept. */
   rejected?: boolean;
   /** Why a signature was refused, for the log line (never the signature itself). */
   refusal?: string;
-  /** The key this request claimed, to record its response under once the event is logged. */
-  claimedKey?: string;
-  replayOf?: string | null;
-  duplicateOf?: string | null;
+  /** The pass's Durable Object wrote the receipt together with the change. */
+  logged?: boolean;
 }
 
-export async function recordEvent(env: Pick<Env, "DB">, draft: EventDraft, outcome: Outcome): Promise<string> {
-  const id = newId("inboundEvent");
-  await insertInboundEvent(getDb(env.DB), {
-    id,
-    integrationId: draft.integrationId,
-    receivedAt: draft.receivedAt,
-    headers: draft.headers,
-    contentType: draft.contentType,
-    body: draft.rejected ? "" : draft.body,
-    bodyTruncated: draft.bodyTruncated,
-    bodyBytes: draft.bodyBytes,
-    bodySha256: draft.bodySha256,
-    idempotencyKey: draft.idempotencyKey,
-    statusCode: outcome.status,
-    response: outcome.body,
+export function newDraft(integrationId: string, receivedAt: number, fields: Partial<EventDraft> = {}): EventDraft {
+  return {
+    eventId: newId("inboundEvent"),
+    integrationId,
+    receivedAt,
+    headers: {},
+    contentType: null,
+    body: "",
+    bodyTruncated: false,
+    bodyBytes: null,
+    bodySha256: null,
+    idempotencyKey: null,
+    replayOf: null,
+    duplicateOf: null,
+    claimed: null,
+    ...fields,
+  };
+}
+
+/** The receipt row of a draft: a refused request keeps no body. */
+export function receiptRow(draft: EventDraft): ReceiptRow {
+  const { rejected, refusal: _r, logged: _l, ...row } = draft;
+  return rejected ? { ...row, body: "" } : row;
+}
+
+/** Writes a request's receipt when the pass's object did not (nothing reached a pass, or it failed). */
+export async function logEvent(env: Pick<Env, "DB">, draft: EventDraft, outcome: Outcome): Promise<void> {
+  if (draft.logged) return;
+  await writeReceipt(getDb(env.DB), receiptRow(draft), {
+    status: outcome.status,
+    body: outcome.body,
     errorCode: outcome.error?.code ?? null,
     errorMessage: outcome.error?.message ?? null,
     passId: outcome.passId ?? null,
     passVersion: outcome.passVersion ?? null,
-    replayOf: draft.replayOf ?? null,
-    duplicateOf: draft.duplicateOf ?? null,
   });
-  return id;
 }
 
 /** Runs `fn`, turning an AppError into its outcome; other errors become a generic, logged 500. */
@@ -126,24 +134,20 @@ export async function replayEvent(scope: IntegrationScope & { env: PassScope["en
   if (NOT_REPLAYABLE.has(original.statusCode) || original.bodyTruncated || (original.body === "" && (original.bodyBytes ?? 0) > 0)) {
     throw new AppError("not_replayable", "This event was refused before processing (signature, size or rate limit); there is no trusted body to replay.");
   }
-  const draft: EventDraft = {
-    integrationId,
-    receivedAt: now,
+  const draft = newDraft(integrationId, now, {
     headers: original.headers,
     contentType: original.contentType,
     body: original.body,
-    bodyTruncated: false,
     bodyBytes: original.bodyBytes,
     bodySha256: original.bodySha256,
-    idempotencyKey: null,
     replayOf: original.id,
-  };
+  });
   const outcome = await outcomeOf(async () => {
     const template = await ownedTemplate(scope, integration.templateId);
-    return processPayload(scope.env, integration as IntegrationRecord, template, original.body, original.contentType);
+    return processPayload(scope.env, integration as IntegrationRecord, template, draft);
   }, "replay");
-  const id = await recordEvent(scope.env, draft, outcome);
-  const stored = await findInboundEvent(db, integrationId, id);
+  await logEvent(scope.env, draft, outcome);
+  const stored = await findInboundEvent(db, integrationId, draft.eventId);
   return eventView(stored!);
 }
 

@@ -18,6 +18,7 @@ import { notFound, validationError } from "../lib/errors";
 import { newId, newToken } from "../lib/ids";
 import { iso } from "../lib/time";
 import { ownedTemplate } from "../passes";
+import { forgetIntegration } from "./lookup";
 import { checkMapping, expectedPayload, type FieldMapping } from "./mapping";
 
 export interface IntegrationScope {
@@ -126,12 +127,15 @@ export async function patchIntegration(scope: IntegrationScope, id: string, inpu
   if (input.signingSecret !== undefined) {
     patch.signingSecretEnc = input.signingSecret === null ? null : await encryptSecret(scope.env.MASTER_KEY, input.signingSecret, secretContext(id));
   }
-  return view(scope, await updateIntegration(getDb(scope.env.DB), id, patch), template);
+  const updated = await updateIntegration(getDb(scope.env.DB), id, patch);
+  forgetIntegration(id);
+  return view(scope, updated, template);
 }
 
 export async function deleteIntegration(scope: IntegrationScope, id: string): Promise<void> {
   await owned(scope, id);
   await deleteRow(getDb(scope.env.DB), id);
+  forgetIntegration(id);
 }
 
 /** Issues a new listener URL; the old one answers 404 from now on. */
@@ -139,6 +143,7 @@ export async function rotateIntegration(scope: IntegrationScope, id: string, now
   const { template } = await owned(scope, id);
   const t = await mintToken();
   const row = await updateIntegration(getDb(scope.env.DB), id, { tokenHash: t.tokenHash, tokenHint: t.tokenHint, updatedAt: now });
+  forgetIntegration(id);
   return view(scope, row, template, t.token);
 }
 

@@ -11,22 +11,25 @@
  * 5. claim the idempotency key (`webhook-id`, `Idempotency-Key`, or for `X-Passhook-Signature` the
  *    signature itself, since that scheme has no timestamp): a repeat gets the first response, a
  *    concurrent repeat a 409, so a captured request cannot roll a pass back;
- * 6. process, log the event with its body, record the response under the key.
+ * 6. process: the pass's Durable Object writes the change and the request's receipt (its event row
+ *    and the answer under its key) in one D1 batch.
  * Requests refused before processing (401, 413, 429) are logged with the body's size and digest only,
  * and only within their own per-integration budget (`LISTENER_REJECT_LIMIT`), so a flood of forged
  * requests neither fills the log nor starves the sender it impersonates.
+ *
+ * A warm update costs one D1 round trip (the object's batch): the integration and its template come
+ * from short per-isolate caches (lookup.ts, passes' cachedTemplate), and the pass from its object's memory.
  */
-import { getDb } from "../db/client";
-import { findIntegrationByTokenHash } from "../db/queries/integrations";
-import type { IntegrationRecord } from "../db/schema";
 import { readBody } from "../lib/body";
 import { decryptSecret, sha256Hex, toHex } from "../lib/crypto";
 import { AppError, isAppError } from "../lib/errors";
 import { logError } from "../lib/log";
-import { ownedTemplate, type PassScope } from "../passes";
-import { beginIdempotent, finishIdempotent, refuseIdempotent } from "../projects";
+import { cachedTemplate, type PassScope } from "../passes";
+import { beginIdempotent, refuseIdempotent } from "../projects";
+import type { IntegrationRecord } from "../db/schema";
 import { secretContext } from "./integrations";
-import { outcomeOf, recordEvent, selectHeaders, type EventDraft } from "./event-log";
+import { logEvent, newDraft, outcomeOf, selectHeaders, type EventDraft } from "./event-log";
+import { findListenerIntegration } from "./lookup";
 import { errorOutcome, processPayload, type Outcome } from "./process";
 import { verifyListenerSignature } from "./signature";
 
@@ -41,44 +44,26 @@ export async function receive(env: ListenerEnv, token: string, req: Request, now
   // The token is looked up by its SHA-256, never compared as itself: how long the lookup takes depends
   // on the hash, which tells an attacker nothing about a valid token (the timing-safe form of a
   // comparison against many stored tokens).
-  const integration = token.length <= 128 ? await findIntegrationByTokenHash(getDb(env.DB), await sha256Hex(token)) : null;
+  const integration = token.length <= 128 ? await findListenerIntegration(env, await sha256Hex(token), now) : null;
   if (!integration || !integration.enabled) return errorOutcome(new AppError("not_found", "No such listener."));
 
-  const draft: EventDraft = {
-    integrationId: integration.id,
-    receivedAt: now,
-    headers: selectHeaders(req.headers),
-    contentType: req.headers.get("content-type"),
-    body: "",
-    bodyTruncated: false,
-    bodyBytes: null,
-    bodySha256: null,
-    idempotencyKey: null,
-    rejected: false,
-  };
+  const draft = newDraft(integration.id, now, { headers: selectHeaders(req.headers), contentType: req.headers.get("content-type") });
   const outcome = await outcomeOf(() => run(env, integration, req, draft, now), "receive");
   await settle(env, integration, draft, outcome);
   return outcome;
 }
 
-/** Logs the request and records its response under the claimed key. Neither may turn a landed write into an error. */
+/** Logs the request unless its pass's object already did. A failure to log never turns a landed write into an error. */
 async function settle(env: ListenerEnv, integration: IntegrationRecord, draft: EventDraft, outcome: Outcome): Promise<void> {
-  let eventId: string | null = null;
+  if (draft.logged) return;
   try {
-    const logIt = !draft.rejected || (await env.LISTENER_REJECT_LIMIT.limit({ key: integration.id })).success;
-    if (logIt) eventId = await recordEvent(env, draft, outcome);
-    if (logIt && draft.rejected) {
+    if (draft.rejected && !(await env.LISTENER_REJECT_LIMIT.limit({ key: integration.id })).success) return;
+    await logEvent(env, draft, outcome);
+    if (draft.rejected) {
       console.log(JSON.stringify({ msg: "listener request refused", integration: integration.id, status: outcome.status, reason: draft.refusal ?? outcome.error?.code }));
     }
   } catch (e) {
     logError("listener event log write failed; the response stands", e, { integration: integration.id, status: outcome.status });
-  }
-  if (draft.claimedKey) {
-    try {
-      await finishIdempotent(env, idempotencyScope(integration.id), draft.claimedKey, outcome.status, JSON.stringify(outcome.body), eventId);
-    } catch (e) {
-      logError("listener idempotency record failed", e, { integration: integration.id });
-    }
   }
 }
 
@@ -118,17 +103,18 @@ async function run(env: ListenerEnv, integration: IntegrationRecord, req: Reques
   if (key) {
     draft.idempotencyKey = key;
     const claimed = key.length > MAX_KEY_LENGTH ? `sha256:${await sha256Hex(key)}` : key;
-    const start = await beginIdempotent(env, idempotencyScope(integration.id), claimed, draft.bodySha256, now);
+    const scope = idempotencyScope(integration.id);
+    const start = await beginIdempotent(env, scope, claimed, draft.bodySha256, now);
     refuseIdempotent(start, "webhook-id / Idempotency-Key");
     if (start.kind === "replay") {
       draft.duplicateOf = start.ref;
       return replayed(start.status, start.body);
     }
-    draft.claimedKey = claimed;
+    draft.claimed = { scope, key: claimed };
   }
 
-  const template = await ownedTemplate({ env, projectId: integration.projectId }, integration.templateId);
-  return processPayload(env, integration, template, draft.body, draft.contentType);
+  const template = await cachedTemplate({ env, projectId: integration.projectId }, integration.templateId, now);
+  return processPayload(env, integration, template, draft);
 }
 
 async function spendRateLimit(env: ListenerEnv, integration: IntegrationRecord, draft: EventDraft): Promise<void> {

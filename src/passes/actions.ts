@@ -7,11 +7,14 @@
 import { getDb } from "../db/client";
 import { findPassById, findPassByTarget, listPassesOfTemplate } from "../db/queries/passes";
 import type { PassRecord, PassStatus, TemplateRecord } from "../db/schema";
-import { AppError, notFound, validationError, type FieldIssue } from "../lib/errors";
+import { AppError, notFound, validationError, type FieldIssue, type SerializedAppError } from "../lib/errors";
 import { pageOf } from "../lib/pagination";
+import { iso } from "../lib/time";
 import { coerceFields, type FieldPatch } from "./fields";
 import type { EmitOutcome, HolderEventInput, PassObject, WriteOutcome } from "./pass-object";
 import type { PassCommand, PassTarget } from "./plan-write";
+import type { Receipt, ReceiptAnswer } from "./receipt";
+import type { HistoryEvent } from "./history";
 import { ownedTemplate } from "./templates";
 import { passView, type PassView } from "./view";
 
@@ -28,6 +31,8 @@ export interface WriteResult {
   pass: PassView;
   created: boolean;
   changed: boolean;
+  /** The answer recorded with the request's receipt (WriteOptions.receipt). */
+  logged?: ReceiptAnswer;
 }
 
 /** The stub of a pass's Durable Object. */
@@ -36,9 +41,22 @@ export function passObject(env: Pick<Env, "PASS_OBJECT">, target: PassTarget): D
   return ns.getByName(`${target.templateId}:${target.externalId}`);
 }
 
+/**
+ * A write the pass's object refused or failed. `logged` is the answer recorded with the request's
+ * receipt, when the caller gave one and the object wrote it.
+ */
+export class PassWriteError extends AppError {
+  constructor(
+    e: SerializedAppError,
+    readonly logged?: ReceiptAnswer,
+  ) {
+    super(e.code, e.message, e.details);
+  }
+}
+
 function unwrap(outcome: WriteOutcome): WriteResult {
-  if (!outcome.ok) throw AppError.from(outcome.error);
-  return { pass: passView(outcome.pass), created: outcome.created, changed: outcome.changed };
+  if (!outcome.ok) throw new PassWriteError(outcome.error, outcome.logged);
+  return { pass: passView(outcome.pass), created: outcome.created, changed: outcome.changed, logged: outcome.logged };
 }
 
 /** The caller may hand over a template it already loaded (a listener does); it is still checked. */
@@ -58,8 +76,8 @@ async function resolve(scope: PassScope, ref: PassRef, known?: TemplateRecord): 
   return { template, target: { templateId: ref.templateId, externalId: ref.externalId } };
 }
 
-async function send(scope: PassScope, target: PassTarget, cmd: PassCommand): Promise<WriteResult> {
-  return unwrap(await passObject(scope.env, target).apply(target, cmd, scope.source));
+async function send(scope: PassScope, target: PassTarget, cmd: PassCommand, opts: WriteOptions): Promise<WriteResult> {
+  return unwrap(await passObject(scope.env, target).apply(target, cmd, scope.source, opts.receipt));
 }
 
 export interface WriteOptions {
@@ -67,6 +85,8 @@ export interface WriteOptions {
   pathOf?: (key: string) => string;
   /** The pass's template, when the caller has it already (saves a read on the listener's hot path). */
   template?: TemplateRecord;
+  /** A listener request's receipt, written in the same D1 batch as the change (passes/receipt.ts). */
+  receipt?: Receipt;
 }
 
 function coerced(template: TemplateRecord, input: Record<string, unknown>, mode: "create" | "update", opts: WriteOptions): FieldPatch {
@@ -91,23 +111,23 @@ export async function createPass(scope: PassScope, templateId: number, input: Cr
   const template = await templateFor(scope, templateId, opts.template);
   const fields = coerced(template, input.fields, "create", opts) as Record<string, string | number>;
   const target = { templateId, externalId: input.externalId ?? crypto.randomUUID() };
-  return send(scope, target, { op: "create", projectId: scope.projectId, fields, onExisting: input.onExisting ?? "conflict" });
+  return send(scope, target, { op: "create", projectId: scope.projectId, fields, onExisting: input.onExisting ?? "conflict" }, opts);
 }
 
 /** Merges `fields` into the pass (null clears an optional field). */
 export async function updatePass(scope: PassScope, ref: PassRef, fields: Record<string, unknown>, opts: WriteOptions = {}): Promise<WriteResult> {
   const { template, target } = await resolve(scope, ref, opts.template);
-  return send(scope, target, { op: "update", patch: coerced(template, fields, "update", opts) });
+  return send(scope, target, { op: "update", patch: coerced(template, fields, "update", opts) }, opts);
 }
 
 export async function setPassStatus(scope: PassScope, ref: PassRef, status: PassStatus, opts: WriteOptions = {}): Promise<WriteResult> {
   const { target } = await resolve(scope, ref, opts.template);
-  return send(scope, target, { op: "status", status });
+  return send(scope, target, { op: "status", status }, opts);
 }
 
 export async function archivePass(scope: PassScope, ref: PassRef, opts: WriteOptions = {}): Promise<WriteResult> {
   const { target } = await resolve(scope, ref, opts.template);
-  return send(scope, target, { op: "archive" });
+  return send(scope, target, { op: "archive" }, opts);
 }
 
 export async function getPass(scope: Omit<PassScope, "source">, ref: PassRef): Promise<PassView> {
@@ -129,6 +149,21 @@ export async function listPasses(scope: Omit<PassScope, "source">, templateId: n
   const rows = await listPassesOfTemplate(getDb(scope.env.DB), templateId, after, limit + 1);
   const { page, nextCursor } = pageOf(rows, limit, (p) => String(p.id));
   return { passes: page.map(passView), nextCursor };
+}
+
+export interface HistoryPage {
+  events: { id: number; version: number; kind: string; action: string; source: string; changes: Record<string, unknown>; at: string }[];
+  nextCursor: string | null;
+}
+
+/** A pass's history (writes and holder events), newest first, from its Durable Object's storage. */
+export async function passHistory(scope: Omit<PassScope, "source">, ref: PassRef, cursor: string | undefined, limit: number): Promise<HistoryPage> {
+  const { target } = await resolve({ ...scope, source: "api" }, ref);
+  const before = cursor ? Number(cursor) : null;
+  if (before !== null && !Number.isSafeInteger(before)) throw new AppError("bad_request", "The cursor is not valid.");
+  const rows = (await passObject(scope.env, target).history(target, before, limit + 1)) as HistoryEvent[];
+  const { page, nextCursor } = pageOf(rows, limit, (e) => String(e.seq));
+  return { events: page.map((e) => ({ id: e.seq, version: e.version, kind: e.kind, action: e.action, source: e.source, changes: e.changes, at: iso(e.at) })), nextCursor };
 }
 
 /**

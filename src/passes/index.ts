@@ -4,3 +4,4 @@ export * from "./actions";
 export * from "./templates";
 export { templateBody, createPassBody, updatePassBody, statusBody, PASS_ID_KEY } from "./schemas";
 export { completeOutboxTask, consumePushes, sweepOutbox } from "./outbox";
+export { type Receipt, type ReceiptAnswer } from "./receipt";

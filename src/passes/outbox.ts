@@ -6,15 +6,15 @@
  * The cron sweep re-sends tasks the queue never took, so a change is never silently dropped.
  */
 import { getDb } from "../db/client";
-import { claimStaleOutbox, markOutboxDone, purgeDoneOutbox } from "../db/queries/outbox";
+import { claimStaleOutbox, takeOutbox } from "../db/queries/outbox";
 import { crashRetryDelay } from "../lib/backoff";
 import { logError } from "../lib/log";
-import { DAY, MINUTE } from "../lib/time";
+import { MINUTE } from "../lib/time";
 import type { PushTask } from "./pass-object";
 
-/** Marks a push task taken. Returns the pass and version it announced, or null for a duplicate. */
-export async function completeOutboxTask(env: Pick<Env, "DB">, task: PushTask, now = Date.now()) {
-  return markOutboxDone(getDb(env.DB), task.outboxId, now);
+/** Takes a push task (its row is deleted). Returns the pass and version it announced, or null for a duplicate. */
+export async function completeOutboxTask(env: Pick<Env, "DB">, task: PushTask) {
+  return takeOutbox(getDb(env.DB), task.outboxId);
 }
 
 /** The pushes queue consumer: takes each task; our own failures retry with a growing delay. */
@@ -33,11 +33,9 @@ export async function consumePushes(batch: MessageBatch<PushTask>, env: Pick<Env
 
 export const OUTBOX_RESEND_AFTER = 5 * MINUTE;
 
-/** Re-sends pending push tasks older than five minutes and forgets done ones after a week. */
+/** Re-sends push tasks pending for five minutes (the queue never took them, or lost them). */
 export async function sweepOutbox(env: Pick<Env, "DB" | "PUSHES_QUEUE">, now = Date.now()): Promise<number> {
-  const db = getDb(env.DB);
-  const ids = await claimStaleOutbox(db, now - OUTBOX_RESEND_AFTER, now, 100);
+  const ids = await claimStaleOutbox(getDb(env.DB), now - OUTBOX_RESEND_AFTER, now, 100);
   if (ids.length) await env.PUSHES_QUEUE.sendBatch(ids.map((outboxId) => ({ body: { outboxId } satisfies PushTask })));
-  await purgeDoneOutbox(db, now - 7 * DAY);
   return ids.length;
 }

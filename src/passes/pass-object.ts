@@ -7,26 +7,34 @@
  * queries and queue sends open it, so two calls would otherwise interleave. `serially` runs each call
  * after the previous one settled.
  *
+ * The object is the pass row's only writer, so it keeps the row in memory after the first read: a
+ * warm write costs one D1 batch (the pass row, its outbox row, and the listener's receipt when there is
+ * one). The pass's history lives in this object's own SQLite storage (passes/history.ts).
+ *
  * What happens "after a pass changed" is not this object's business: it writes an outbox row in the
- * same D1 batch as the change and hands an id-only task to the pushes queue; callbacks get a delivery
- * row, sequenced here so one pass's callbacks reach the server in event order.
+ * same D1 batch as the change and hands an id-only task to the pushes queue after answering; callbacks
+ * get a delivery row, sequenced here so one pass's callbacks reach the server in event order.
  */
 import { DurableObject } from "cloudflare:workers";
 import { getDb, type Db } from "../db/client";
 import { hasCallbackRegistration, claimNextDelivery, requeueDeliveries, writeHolderEvent } from "../db/queries/deliveries";
-import { findPassByTarget, writePassChange } from "../db/queries/passes";
+import { deleteLegacyPassEvents, findPassByTarget, legacyPassEvents, passIdIn, writePassChange } from "../db/queries/passes";
+import { receiptStatements, writeReceipt } from "../db/queries/receipts";
 import type { DeliveryEvent, PassRecord } from "../db/schema";
 import type { SerializedAppError } from "../lib/errors";
 import { newId, newToken } from "../lib/ids";
 import { logError } from "../lib/log";
 import { iso } from "../lib/time";
+import { PassHistory, type HistoryEvent } from "./history";
 import { planWrite, type PassCommand, type PassTarget } from "./plan-write";
+import { errorAnswer, successAnswer, type Receipt, type ReceiptAnswer } from "./receipt";
 
 const INTERNAL: SerializedAppError = { code: "internal", message: "Internal error.", details: null };
 
+/** `logged` is the listener answer as recorded with the receipt (absent when there was no receipt, or it could not be written). */
 export type WriteOutcome =
-  | { ok: true; pass: PassRecord; changed: boolean; created: boolean }
-  | { ok: false; error: SerializedAppError };
+  | { ok: true; pass: PassRecord; changed: boolean; created: boolean; logged?: ReceiptAnswer }
+  | { ok: false; error: SerializedAppError; logged?: ReceiptAnswer };
 
 export interface HolderEventInput {
   event: DeliveryEvent;
@@ -50,13 +58,19 @@ export interface DeliveryTask {
   parked?: boolean;
 }
 export interface PushTask {
-  outboxId: string;
+  outboxId: number;
 }
 
 export class PassObject extends DurableObject<Env> {
   private chain: Promise<unknown> = Promise.resolve();
   /** The pass row as last written by this object (undefined: not loaded). This object is its only writer. */
   private cached: PassRecord | null | undefined = undefined;
+  private readonly log: PassHistory;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.log = new PassHistory(ctx.storage.sql);
+  }
 
   /**
    * Runs `fn` after every earlier call settled. An unexpected failure is logged here without request
@@ -80,13 +94,34 @@ export class PassObject extends DurableObject<Env> {
     return getDb(this.env.DB);
   }
 
+  /** The pass row, read from D1 once; on that first read, history is made consistent with it. */
   private async load(target: PassTarget): Promise<PassRecord | null> {
-    if (this.cached === undefined) this.cached = await findPassByTarget(this.db(), target.templateId, target.externalId);
-    return this.cached;
+    if (this.cached !== undefined) return this.cached;
+    const pass = await findPassByTarget(this.db(), target.templateId, target.externalId);
+    if (pass) {
+      if (!this.log.settled) await this.moveLegacyHistory(pass.id);
+      this.log.trim(pass.version);
+    } else {
+      this.log.trim(0);
+    }
+    this.cached = pass;
+    return pass;
   }
 
-  /** Applies one write (create, update, status, archive) and returns the pass after it. */
-  async apply(target: PassTarget, cmd: PassCommand, source: string): Promise<WriteOutcome> {
+  /** Copies a pass's rows from D1's retired `pass_events` into this object's storage, once. */
+  private async moveLegacyHistory(passId: number): Promise<void> {
+    const db = this.db();
+    const rows = await legacyPassEvents(db, passId);
+    this.log.settle(rows.map(({ version, kind, action, source, changes, at }) => ({ version, kind, action, source, changes, at })));
+    if (rows.length) await deleteLegacyPassEvents(db, passId);
+  }
+
+  /**
+   * Applies one write (create, update, status, archive) and returns the pass after it. With a
+   * `receipt` (a listener request), the request's inbound event and idempotency answer are written in
+   * the same D1 batch as the change, or alone when nothing changed.
+   */
+  async apply(target: PassTarget, cmd: PassCommand, source: string, receipt?: Receipt): Promise<WriteOutcome> {
     return this.serially(async () => {
       const now = Date.now();
       const current = await this.load(target);
@@ -94,29 +129,55 @@ export class PassObject extends DurableObject<Env> {
         serialNumber: crypto.randomUUID(),
         authenticationToken: newToken(24),
       });
-      if (plan.kind === "error") return { ok: false, error: plan.error };
-      if (plan.kind === "noop") return { ok: true, pass: plan.pass, changed: false, created: false };
+      if (plan.kind === "error") return { ok: false, error: plan.error, logged: await this.receiptAlone(receipt, errorAnswer(plan.error)) };
+      if (plan.kind === "noop") {
+        const logged = receipt ? await this.receiptAlone(receipt, successAnswer(receipt, plan.pass, false)) : undefined;
+        return { ok: true, pass: plan.pass, changed: false, created: false, logged };
+      }
 
-      const outboxId = newId("outbox");
+      // History first: kept durable before the batch goes out, removed if the batch fails.
+      const seq = this.log.append({ version: plan.pass.version, kind: "write", action: plan.action, source, changes: plan.changes, at: now });
+      const write = { pass: plan.pass, insert: plan.insert, now };
+      // For a create the id is 0 here: the batch fills it in (passIdIn).
+      const answer = receipt ? successAnswer(receipt, plan.pass, plan.insert) : undefined;
+      let stored: PassRecord;
+      let outboxId: number;
       try {
-        this.cached = await writePassChange(this.db(), {
-          pass: plan.pass,
-          insert: plan.insert,
-          action: plan.action,
-          source,
-          changes: plan.changes,
-          outboxId,
-          now,
-        });
+        const extra = receipt && answer ? receiptStatements(this.db(), receipt, answer, plan.insert ? (passIdIn(write) as never) : undefined) : [];
+        ({ pass: stored, outboxId } = await writePassChange(this.db(), write, extra));
       } catch (e) {
+        this.log.remove(seq);
         this.cached = undefined; // the batch rolled back; reload next time
         // Answered as an outcome, not thrown: an exception escaping an RPC method is reported by the
         // runtime with its stack and message, which can quote the data that failed to write.
         logError("pass write failed; nothing was written", e, { templateId: target.templateId });
         return { ok: false, error: INTERNAL };
       }
-      await this.handOff(() => this.env.PUSHES_QUEUE.send({ outboxId } satisfies PushTask), "pushes");
-      return { ok: true, pass: this.cached, changed: true, created: plan.insert };
+      this.cached = stored;
+      // The push task goes out after the answer: the outbox row is already committed, and the cron
+      // sweep sends it again if this send is lost.
+      this.ctx.waitUntil(this.handOff(() => this.env.PUSHES_QUEUE.send({ outboxId } satisfies PushTask), "pushes"));
+      return { ok: true, pass: stored, changed: true, created: plan.insert, logged: receipt ? successAnswer(receipt, stored, plan.insert) : undefined };
+    });
+  }
+
+  /** A receipt for a request that changed nothing; a failure to write it is logged, not fatal. */
+  private async receiptAlone(receipt: Receipt | undefined, answer: ReceiptAnswer): Promise<ReceiptAnswer | undefined> {
+    if (!receipt) return undefined;
+    try {
+      await writeReceipt(this.db(), receipt, answer);
+      return answer;
+    } catch (e) {
+      logError("listener receipt write failed", e, { integration: receipt.integrationId });
+      return undefined;
+    }
+  }
+
+  /** The pass's history, newest first. */
+  async history(target: PassTarget, beforeSeq: number | null, limit: number): Promise<HistoryEvent[]> {
+    return this.serially(async () => {
+      await this.load(target);
+      return this.log.list(beforeSeq, limit);
     });
   }
 
@@ -131,19 +192,22 @@ export class PassObject extends DurableObject<Env> {
       const deliveryId = deliver ? newId("delivery") : null;
       const details: Record<string, unknown> = { platform: input.platform };
       if (input.personalization) details.personalization = input.personalization;
-      await writeHolderEvent(db, {
-        passId: pass.id,
-        version: pass.version,
-        event: input.event,
-        source: input.source,
-        details,
-        logEvent: !input.test,
-        now,
-        delivery: deliveryId
-          ? { id: deliveryId, projectId: pass.projectId, payload: snapshot(pass, input), isTest: !!input.test }
-          : null,
-      });
-      if (deliveryId) await this.pump(pass.id, now);
+      // Test sends are not holder events and leave the history alone.
+      const seq = input.test ? null : this.log.append({ version: pass.version, kind: "holder", action: input.event, source: input.source, changes: details, at: now });
+      if (deliveryId) {
+        try {
+          await writeHolderEvent(db, {
+            passId: pass.id,
+            event: input.event,
+            now,
+            delivery: { id: deliveryId, projectId: pass.projectId, payload: snapshot(pass, input), isTest: !!input.test },
+          });
+        } catch (e) {
+          if (seq !== null) this.log.remove(seq);
+          throw e;
+        }
+        await this.pump(pass.id, now);
+      }
       return { ok: true, deliveryId };
     });
   }
@@ -176,7 +240,7 @@ export class PassObject extends DurableObject<Env> {
     try {
       await send();
     } catch (e) {
-      console.warn(JSON.stringify({ msg: "queue send failed; the sweep will retry", queue, error: String(e) }));
+      logError("queue send failed; the sweep will retry", e, { queue });
     }
   }
 }

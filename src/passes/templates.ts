@@ -6,6 +6,7 @@ import { getDb } from "../db/client";
 import { deleteUnusedTemplate, findTemplate, insertTemplate, listTemplatesOfProject, updateTemplate } from "../db/queries/templates";
 import type { TemplateRecord } from "../db/schema";
 import { AppError, notFound } from "../lib/errors";
+import { TtlCache } from "../lib/ttl-cache";
 import type { TemplateBody } from "./schemas";
 import { templateView } from "./view";
 
@@ -18,6 +19,22 @@ export interface ProjectScope {
 export async function ownedTemplate(scope: ProjectScope, templateId: number): Promise<TemplateRecord> {
   const t = await findTemplate(getDb(scope.env.DB), templateId);
   if (!t || t.projectId !== scope.projectId) throw notFound("Template");
+  return t;
+}
+
+/**
+ * How long a listener may use a template it read before: an edit made in another isolate reaches
+ * listener requests within this time (in the same isolate, at once).
+ */
+export const TEMPLATE_CACHE_MS = 5_000;
+const templateCache = new TtlCache<number, TemplateRecord>(TEMPLATE_CACHE_MS);
+
+/** `ownedTemplate` through a short per-isolate cache, for the listener's hot path. */
+export async function cachedTemplate(scope: ProjectScope, templateId: number, now = Date.now()): Promise<TemplateRecord> {
+  const hit = templateCache.get(templateId, now);
+  if (hit && hit.projectId === scope.projectId) return hit;
+  const t = await ownedTemplate(scope, templateId);
+  templateCache.set(templateId, t, now);
   return t;
 }
 
@@ -44,11 +61,14 @@ export async function getTemplate(scope: ProjectScope, templateId: number) {
 /** Replaces a template. Existing passes keep their values; later writes are checked against the new fields. */
 export async function replaceTemplate(scope: ProjectScope, templateId: number, body: TemplateBody, now = Date.now()) {
   await ownedTemplate(scope, templateId);
-  return templateView(await updateTemplate(getDb(scope.env.DB), templateId, toWrite(body), now));
+  const row = await updateTemplate(getDb(scope.env.DB), templateId, toWrite(body), now);
+  templateCache.forgetWhere((t) => t.id === templateId);
+  return templateView(row);
 }
 
 export async function deleteTemplate(scope: ProjectScope, templateId: number): Promise<void> {
   await ownedTemplate(scope, templateId);
+  templateCache.forgetWhere((t) => t.id === templateId);
   if (!(await deleteUnusedTemplate(getDb(scope.env.DB), templateId))) {
     throw new AppError("conflict", "This template still has passes or integrations; it cannot be deleted.");
   }

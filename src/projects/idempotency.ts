@@ -16,7 +16,6 @@ import {
   claimIdempotencyKey,
   completeIdempotencyKey,
   findIdempotencyKey,
-  purgeIdempotencyKey,
   purgeIdempotencyKeys,
   releaseIdempotencyKey,
 } from "../db/queries/projects";
@@ -40,14 +39,15 @@ export type IdempotencyStart =
 /** Claims `key` in `scope` for a request with this `fingerprint`, or says why it must not run. */
 export async function beginIdempotent(env: IdemEnv, scope: string, key: string, fingerprint: string, now = Date.now()): Promise<IdempotencyStart> {
   const db = getDb(env.DB);
-  // Expired or abandoned records of this key go first, so the claim below can win again.
-  await purgeIdempotencyKey(db, scope, key, now - IDEMPOTENCY_TTL, now - ABANDONED_AFTER);
-  if (await claimIdempotencyKey(db, scope, key, fingerprint, now)) return { kind: "proceed" };
+  if (await claimIdempotencyKey(db, { scope, key, fingerprint, now, expiredBefore: now - IDEMPOTENCY_TTL, abandonedBefore: now - ABANDONED_AFTER })) {
+    return { kind: "proceed" };
+  }
   const row = await findIdempotencyKey(db, scope, key);
   if (!row) return { kind: "in_progress" }; // released between our claim and our read: the client retries
   if (row.fingerprint !== fingerprint) return { kind: "mismatch" };
   if (row.state !== "done" || row.responseStatus == null) return { kind: "in_progress" };
-  const body = row.responseBody ? await decryptSecret(env.MASTER_KEY, row.responseBody, context(scope, key)) : "";
+  // Listener answers are stored in the clear by the pass's object (they hold no secret); admin ones sealed.
+  const body = !row.responseBody ? "" : row.sealed ? await decryptSecret(env.MASTER_KEY, row.responseBody, context(scope, key)) : row.responseBody;
   return { kind: "replay", status: row.responseStatus, body, ref: row.ref };
 }
 

@@ -70,3 +70,26 @@ export async function newPass(p: TestProject, templateId: number, externalId: st
   if (r.status !== 201) throw new Error(`pass create failed: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
 }
+
+export interface HistoryEntry {
+  id: number;
+  version: number;
+  kind: "write" | "holder";
+  action: string;
+  source: string;
+  changes: Record<string, any>;
+  at: string;
+}
+
+/** A pass's whole history through the API (`GET /v1/pass/{id}/events`), oldest first. */
+export async function history(p: TestProject, passId: number): Promise<HistoryEntry[]> {
+  const out: HistoryEntry[] = [];
+  let cursor: string | null = null;
+  do {
+    const r = await call(`/v1/pass/${passId}/events?limit=100${cursor ? `&cursor=${cursor}` : ""}`, { auth: p.auth });
+    if (r.status !== 200) throw new Error(`history failed: ${r.status} ${JSON.stringify(r.body)}`);
+    out.push(...r.body.events);
+    cursor = r.body.nextCursor;
+  } while (cursor);
+  return out.reverse();
+}

@@ -4,7 +4,7 @@
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { callbackSettings, deliveries, passEvents, type DeliveryEvent } from "../schema";
+import { callbackSettings, deliveries, type DeliveryEvent } from "../schema";
 
 /**
  * Whether the project has a callback server. A disabled one (after a 410) still counts: its
@@ -21,52 +21,26 @@ export async function hasCallbackRegistration(db: Db, projectId: string): Promis
 
 export interface HolderEventWrite {
   passId: number;
-  version: number;
   event: DeliveryEvent;
-  source: string;
-  details: Record<string, unknown>;
-  /** Present when a delivery is to be made. */
-  delivery: { id: string; projectId: string; payload: Record<string, unknown>; isTest: boolean } | null;
-  /** Test sends are not holder events and leave the event log alone. */
-  logEvent: boolean;
+  delivery: { id: string; projectId: string; payload: Record<string, unknown>; isTest: boolean };
   now: number;
 }
 
+/** The delivery row of a holder event; it waits behind any earlier delivery of the same pass. */
 export async function writeHolderEvent(db: Db, w: HolderEventWrite): Promise<void> {
-  const stmts = [];
-  if (w.logEvent) {
-    stmts.push(
-      db.insert(passEvents).values({
-        passId: w.passId,
-        version: w.version,
-        kind: "holder",
-        action: w.event,
-        source: w.source,
-        changes: w.details,
-        at: w.now,
-      }),
-    );
-  }
-  if (w.delivery) {
-    stmts.push(
-      db.insert(deliveries).values({
-        id: w.delivery.id,
-        projectId: w.delivery.projectId,
-        passId: w.passId,
-        event: w.event,
-        payload: w.delivery.payload,
-        status: "waiting",
-        isTest: w.delivery.isTest,
-        attemptCount: 0,
-        tries: 0,
-        createdAt: w.now,
-        updatedAt: w.now,
-      }),
-    );
-  }
-  if (stmts.length === 0) return;
-  const [first, ...rest] = stmts;
-  await db.batch([first, ...rest]);
+  await db.insert(deliveries).values({
+    id: w.delivery.id,
+    projectId: w.delivery.projectId,
+    passId: w.passId,
+    event: w.event,
+    payload: w.delivery.payload,
+    status: "waiting",
+    isTest: w.delivery.isTest,
+    attemptCount: 0,
+    tries: 0,
+    createdAt: w.now,
+    updatedAt: w.now,
+  });
 }
 
 /** Claims the next delivery of a pass for the queue, unless one is already in flight. */

@@ -32,10 +32,6 @@ export async function deleteIntegration(db: Db, id: string): Promise<void> {
   await db.delete(integrations).where(eq(integrations.id, id));
 }
 
-export async function insertInboundEvent(db: Db, row: InboundEventRecord): Promise<void> {
-  await db.insert(inboundEvents).values(row);
-}
-
 export async function findInboundEvent(db: Db, integrationId: string, id: string): Promise<InboundEventRecord | null> {
   const rows = await db
     .select()

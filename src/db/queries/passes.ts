@@ -1,8 +1,9 @@
 /**
- * Pass reads and the one write batch of a pass change: the pass row, its event row and its outbox
- * row, all or nothing (a D1 batch is one transaction).
+ * Pass reads and the one write batch of a pass change: the pass row and its outbox row (plus a
+ * listener receipt when there is one), all or nothing (a D1 batch is one transaction).
  */
-import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, sql, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../client";
 import { outbox, passEvents, passes, type PassRecord } from "../schema";
 
@@ -37,22 +38,23 @@ export async function countPassesOfTemplate(db: Db, templateId: number): Promise
 export interface PassWrite {
   pass: PassRecord;
   insert: boolean;
-  action: string;
-  source: string;
-  changes: Record<string, unknown>;
-  outboxId: string;
   now: number;
 }
 
+/** A SQL expression for the pass's id inside the batch: for an insert it is not known beforehand. */
+export function passIdIn(w: PassWrite): SQL | number {
+  return w.insert
+    ? sql`(select ${passes.id} from ${passes} where ${passes.templateId} = ${w.pass.templateId} and ${passes.externalId} = ${w.pass.externalId})`
+    : w.pass.id;
+}
+
 /**
- * Writes a pass change atomically and returns the stored row. For an insert the pass id is not
- * known before the batch runs, so the event and outbox rows find it by (template, externalId).
+ * Writes a pass change atomically with its outbox row and whatever else the caller appends (a
+ * listener request's receipt), and returns the stored row and the outbox id. One D1 batch: one
+ * round trip, all or nothing.
  */
-export async function writePassChange(db: Db, w: PassWrite): Promise<PassRecord> {
+export async function writePassChange(db: Db, w: PassWrite, extra: readonly BatchItem<"sqlite">[] = []): Promise<{ pass: PassRecord; outboxId: number }> {
   const { pass } = w;
-  const passIdRef = w.insert
-    ? sql`(select ${passes.id} from ${passes} where ${passes.templateId} = ${pass.templateId} and ${passes.externalId} = ${pass.externalId})`
-    : pass.id;
   const { id: _omit, ...insertable } = pass;
   const main = w.insert
     ? db.insert(passes).values(insertable).returning()
@@ -61,31 +63,19 @@ export async function writePassChange(db: Db, w: PassWrite): Promise<PassRecord>
         .set({ status: pass.status, fields: pass.fields, version: pass.version, updatedAt: pass.updatedAt, archivedAt: pass.archivedAt })
         .where(eq(passes.id, pass.id))
         .returning();
-  const [rows] = await db.batch([
-    main,
-    db.insert(passEvents).values({
-      passId: passIdRef as number,
-      version: pass.version,
-      kind: "write",
-      action: w.action,
-      source: w.source,
-      changes: w.changes,
-      at: w.now,
-    }),
-    db.insert(outbox).values({
-      id: w.outboxId,
-      passId: passIdRef as number,
-      topic: "pushes",
-      version: pass.version,
-      state: "pending",
-      createdAt: w.now,
-    }),
-  ]);
+  const task = db.insert(outbox).values({ passId: passIdIn(w) as number, version: pass.version, createdAt: w.now }).returning({ id: outbox.id });
+  const [rows, tasks] = await db.batch([main, task, ...extra]);
   const stored = (rows as PassRecord[])[0];
-  if (!stored) throw new Error("pass write returned no row");
-  return stored;
+  const outboxId = (tasks as { id: number }[])[0]?.id;
+  if (!stored || outboxId === undefined) throw new Error("pass write returned no row");
+  return { pass: stored, outboxId };
 }
 
-export async function listPassEvents(db: Db, passId: number) {
+/** Rows of the retired D1 event log for one pass, oldest first (read once, when its history moves). */
+export async function legacyPassEvents(db: Db, passId: number) {
   return db.select().from(passEvents).where(eq(passEvents.passId, passId)).orderBy(asc(passEvents.id));
+}
+
+export async function deleteLegacyPassEvents(db: Db, passId: number): Promise<void> {
+  await db.delete(passEvents).where(eq(passEvents.passId, passId));
 }

@@ -53,13 +53,31 @@ export async function deleteApiKeyUnlessLast(db: Db, projectId: string, key: str
 
 // --- idempotency ---------------------------------------------------------------------------------
 
-/** Inserts a `processing` record; returns false when one already exists for (scope, key). */
-export async function claimIdempotencyKey(db: Db, scope: string, key: string, fingerprint: string, now: number): Promise<boolean> {
-  const rows = await db
-    .insert(idempotencyKeys)
-    .values({ scope, key, fingerprint, state: "processing", createdAt: now })
-    .onConflictDoNothing()
-    .returning({ key: idempotencyKeys.key });
+/**
+ * Claims (scope, key) with a `processing` record, after dropping the key's record when it expired or
+ * was abandoned (still `processing` since before `abandonedBefore`: its request died). One batch, one
+ * round trip; returns false when a live record already holds the key.
+ */
+export async function claimIdempotencyKey(
+  db: Db,
+  k: { scope: string; key: string; fingerprint: string; now: number; expiredBefore: number; abandonedBefore: number },
+): Promise<boolean> {
+  const [, rows] = await db.batch([
+    db
+      .delete(idempotencyKeys)
+      .where(
+        and(
+          eq(idempotencyKeys.scope, k.scope),
+          eq(idempotencyKeys.key, k.key),
+          or(lt(idempotencyKeys.createdAt, k.expiredBefore), and(eq(idempotencyKeys.state, "processing"), lt(idempotencyKeys.createdAt, k.abandonedBefore))),
+        ),
+      ),
+    db
+      .insert(idempotencyKeys)
+      .values({ scope: k.scope, key: k.key, fingerprint: k.fingerprint, state: "processing", createdAt: k.now })
+      .onConflictDoNothing()
+      .returning({ key: idempotencyKeys.key }),
+  ]);
   return rows.length === 1;
 }
 
@@ -75,7 +93,7 @@ export async function findIdempotencyKey(db: Db, scope: string, key: string) {
 export async function completeIdempotencyKey(db: Db, scope: string, key: string, status: number, body: string, ref: string | null) {
   await db
     .update(idempotencyKeys)
-    .set({ state: "done", responseStatus: status, responseBody: body, ref })
+    .set({ state: "done", responseStatus: status, responseBody: body, sealed: true, ref })
     .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
 }
 
@@ -83,19 +101,6 @@ export async function releaseIdempotencyKey(db: Db, scope: string, key: string) 
   await db
     .delete(idempotencyKeys)
     .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, "processing")));
-}
-
-/** Drops one (scope, key) when it expired, or when it is still `processing` since before `abandonedBefore` (its request died). */
-export async function purgeIdempotencyKey(db: Db, scope: string, key: string, before: number, abandonedBefore: number) {
-  await db
-    .delete(idempotencyKeys)
-    .where(
-      and(
-        eq(idempotencyKeys.scope, scope),
-        eq(idempotencyKeys.key, key),
-        or(lt(idempotencyKeys.createdAt, before), and(eq(idempotencyKeys.state, "processing"), lt(idempotencyKeys.createdAt, abandonedBefore))),
-      ),
-    );
 }
 
 /** Drops records created before `before` (retention), in bounded chunks. */

@@ -57,8 +57,10 @@ export const passes = sqliteTable(
 );
 
 /**
- * Append-only log. `kind = 'write'` rows are pass changes, one per version (unique); `kind = 'holder'`
- * rows are install / uninstall / personalize, which do not change the pass.
+ * The pass event log as it was kept in D1 before each pass's history moved into its Durable Object's
+ * own storage (passes/history.ts). Nothing writes here any more; a pass object copies its rows once,
+ * on first use, and they are then deleted. `kind = 'write'` rows are pass changes, one per version;
+ * `kind = 'holder'` rows are install / uninstall / personalize.
  */
 export const passEvents = sqliteTable(
   "pass_events",
@@ -82,23 +84,17 @@ export const passEvents = sqliteTable(
 
 /**
  * Outbox of "a pass changed" tasks for the wallet push queue, written in the same batch as the
- * change. `pending` until the consumer takes it; the cron sweep re-sends old pending rows.
+ * change and deleted when the consumer has done its work, so the table holds only what is in flight:
+ * no index, and the cron sweep's scan for rows the queue never took stays small.
  */
-export const outbox = sqliteTable(
-  "outbox",
-  {
-    id: text("id").primaryKey(),
-    passId: integer("pass_id").notNull(),
-    topic: text("topic", { enum: ["pushes"] }).notNull(),
-    version: integer("version").notNull(),
-    state: text("state", { enum: ["pending", "done"] }).notNull(),
-    sends: integer("sends").notNull().default(0),
-    createdAt: integer("created_at").notNull(),
-    sentAt: integer("sent_at"),
-    doneAt: integer("done_at"),
-  },
-  (t) => [index("outbox_state_idx").on(t.state, t.sentAt)],
-);
+export const outbox = sqliteTable("outbox", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  passId: integer("pass_id").notNull(),
+  version: integer("version").notNull(),
+  sends: integer("sends").notNull().default(0),
+  createdAt: integer("created_at").notNull(),
+  sentAt: integer("sent_at"),
+});
 
 export type PassRecord = typeof passes.$inferSelect;
 export type TemplateRecord = typeof templates.$inferSelect;

@@ -39,6 +39,8 @@ export const idempotencyKeys = sqliteTable(
     state: text("state", { enum: ["processing", "done"] }).notNull(),
     responseStatus: integer("response_status"),
     responseBody: text("response_body"),
+    /** Whether response_body is encrypted (admin responses can carry a secret shown once) or plain JSON (listener answers). */
+    sealed: integer("sealed", { mode: "boolean" }).notNull().default(true),
     /** What the first request recorded beside its response: the listener's first event id. */
     ref: text("ref"),
     createdAt: integer("created_at").notNull(),
