@@ -54,9 +54,12 @@ function errorResponse(c: Context, e: AppError): Response {
   return c.json(e.toBody(), e.status);
 }
 
-/** A listener path carries its token, which is a credential. */
+/**
+ * A listener path carries its token, which is a credential: whatever follows a `hooks` segment is
+ * redacted, in any letter case and after any number of slashes, matched or not.
+ */
 export function redactPath(path: string): string {
-  return path.startsWith("/hooks/") ? "/hooks/[redacted]" : path;
+  return path.replace(/(^|\/)hooks\/.*$/is, "$1hooks/[redacted]");
 }
 
 // --- 405: which methods would have matched this path ----------------------------------------------

@@ -7,6 +7,7 @@ import { consumeCallbacks, consumeDeadLetters, sweepDeliveries } from "./callbac
 import { listenerRoutes, purgeOldEvents } from "./listener";
 import { consumePushes, sweepOutbox, type DeliveryTask, type PushTask } from "./passes";
 import { purgeExpiredIdempotencyKeys } from "./projects";
+import { logError } from "./lib/log";
 
 export { PassObject } from "./passes";
 
@@ -36,6 +37,13 @@ export default {
   },
 
   async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(Promise.all([sweepOutbox(env), sweepDeliveries(env), purgeExpiredIdempotencyKeys(env), purgeOldEvents(env)]));
+    // Each job on its own: one failing (D1 down) neither stops the others nor logs request data.
+    const jobs: [string, () => Promise<unknown>][] = [
+      ["outbox sweep", () => sweepOutbox(env)],
+      ["delivery sweep", () => sweepDeliveries(env)],
+      ["idempotency retention", () => purgeExpiredIdempotencyKeys(env)],
+      ["event log retention", () => purgeOldEvents(env)],
+    ];
+    ctx.waitUntil(Promise.all(jobs.map(([name, job]) => job().catch((e) => logError("cron job failed", e, { job: name })))));
   },
 } satisfies ExportedHandler<Env>;

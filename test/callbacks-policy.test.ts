@@ -157,11 +157,14 @@ describe("checkCallbackUrl", () => {
       "2002:808:808::1", "2002::", // 6to4 of any IPv4: a relayed tunnel endpoint (RFC 7526 deprecates it)
       "2001::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2", // Teredo 2001::/32
       "::ffff:0:7f00:1", "::ffff:0:127.0.0.1", "::ffff:0:a9fe:a9fe", // IPv4-translated ::ffff:0:0:0/96
+      "100::1", "2001:2::1", "2001:10::1", "2001:2f::1", "3fff::1", "3fff:fff::1", "5f00::1", // discard, benchmarking, ORCHID, documentation, SRv6
     ];
     for (const ip of blocked) expect(rejection(`https://[${ip}]/cb`), ip).toBe("private_address");
     expect(rejection("https://[::ffff:0:808:808]/cb")).toBe("ok"); // IPv4-translated public address
     expect(rejection("https://[2001:4860:4860::8888]/cb")).toBe("ok"); // public, outside Teredo's 2001::/32
     expect(rejection("https://[fec0::1]/cb")).toBe("ok"); // outside fe80::/10
+    expect(rejection("https://[3fff:1000::1]/cb")).toBe("ok"); // outside 3fff::/20
+    expect(rejection("https://[100:0:0:1::1]/cb")).toBe("ok"); // outside 100::/64
   });
 });
 

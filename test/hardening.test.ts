@@ -9,7 +9,7 @@ import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import wranglerToml from "../wrangler.toml?raw";
-import { buildApp } from "../src/app";
+import { buildApp, redactPath } from "../src/app";
 import { consumeCallbacks } from "../src/callbacks";
 import { getDb } from "../src/db/client";
 import { purgeInboundEvents } from "../src/db/queries/integrations";
@@ -147,6 +147,30 @@ describe("numbers and blank strings", () => {
     const r = await call(`/v1/template/${t}/pass`, { auth: p.auth, body: { externalId: "x", name: "X" } });
     expect(r.status).toBe(400);
     expect(r.body.error.details.issues).toEqual([{ path: "name", message: expect.stringContaining('go under "fields"') }]);
+    // Real pass properties get their own answer.
+    await newPass(p, t, "props");
+    const put = await call(`/v1/pass/template/${t}/id/props`, { method: "PUT", auth: p.auth, body: { fields: {}, status: "voided", externalId: "y" } });
+    expect(put.body.error.details.issues).toEqual([
+      { path: "status", message: expect.stringContaining("/status") },
+      { path: "externalId", message: expect.stringContaining("cannot be changed") },
+    ]);
+  });
+
+  it("refuses long numbers in text and barcode fields, and invisible characters as values", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const i = await integration(p, { templateId: t, action: "create" });
+    const r = await hook(i.listenerUrl, '{"pass-id": "bc", "name": "B", "member": 12345678901234567891}');
+    expect(r.status).toBe(400);
+    expect(r.body.error.details.issues[0]).toMatchObject({ path: "member", message: expect.stringContaining("JSON string") });
+    expect((await hook(i.listenerUrl, { "pass-id": "bc", name: "B", member: "12345678901234567891" })).body.externalId).toBe("bc");
+    const zw = await hook(i.listenerUrl, { "pass-id": "zw", name: "\u200B\uFEFF" });
+    expect(zw.body.error.details.issues[0]).toMatchObject({ path: "name", message: "is required" });
+    expect((await hook(i.listenerUrl, { "pass-id": "\u200B", name: "Z" })).status).toBe(400);
+    for (const source of ["a..b", "c.", ".d"]) {
+      const m = await call(`/v1/project/${p.id}/integrations`, { auth: p.auth, body: { templateId: t, action: "create", fieldMapping: { name: source } } });
+      expect(m.status, source).toBe(400);
+    }
   });
 });
 
@@ -196,6 +220,77 @@ describe("listener: a stranger who only knows the URL", () => {
     const row = await passRow(t, "rb");
     expect(row!.version).toBe(3);
     expect(JSON.parse(row!.fields).points).toBe(6);
+  });
+
+  it("keys an X-Passhook-Signature request by its signature, whatever unsigned headers a replay adds", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const secret = "a third long signing secret";
+    const create = await integration(p, { templateId: t, action: "create" });
+    const update = await integration(p, { templateId: t, action: "update", signingSecret: secret });
+    await hook(create.listenerUrl, { "pass-id": "rk", name: "Ada" });
+    const captured = JSON.stringify({ "pass-id": "rk", points: 100 });
+    const sig = { "x-passhook-signature": `sha256=${await hmacHex(secret, captured)}` };
+    const first = await hook(update.listenerUrl, captured, sig);
+    const later = JSON.stringify({ "pass-id": "rk", points: 5 });
+    await hook(update.listenerUrl, later, { "x-passhook-signature": `sha256=${await hmacHex(secret, later)}` });
+    const extras: Record<string, string>[] = [{ "idempotency-key": "anything" }, { "webhook-id": "fresh-id" }, { "webhook-id": "x", "idempotency-key": "y" }];
+    for (const extra of extras) {
+      const r = await hook(update.listenerUrl, captured, { ...sig, ...extra });
+      expect(r.body, JSON.stringify(extra)).toEqual(first.body);
+      expect(r.headers.get("idempotent-replayed")).toBe("true");
+    }
+    expect(JSON.parse((await passRow(t, "rk"))!.fields).points).toBe(5);
+  });
+
+  it("answers replays without spending the sender's rate limit and logs them without their body", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const secret = "a fourth long signing secret";
+    const create = await integration(p, { templateId: t, action: "create", signingSecret: secret });
+    const captured = JSON.stringify({ "pass-id": "flood", name: "x".repeat(4000) });
+    const sig = { "x-passhook-signature": `sha256=${await hmacHex(secret, captured)}` };
+    expect((await hook(create.listenerUrl, captured, sig)).status).toBe(201);
+    for (let k = 0; k < 130; k++) expect((await hook(create.listenerUrl, captured, sig)).status).toBe(201);
+    const fresh = JSON.stringify({ "pass-id": "after-flood", name: "Ada" });
+    expect((await hook(create.listenerUrl, fresh, { "x-passhook-signature": `sha256=${await hmacHex(secret, fresh)}` })).status).toBe(201);
+    const dups = await env.DB.prepare("select body, body_bytes from inbound_events where integration_id = ? and duplicate_of is not null").bind(create.id).all<{ body: string; body_bytes: number }>();
+    expect(dups.results.length).toBeGreaterThan(0);
+    expect(dups.results.length).toBeLessThanOrEqual(20);
+    expect(dups.results.every((d) => d.body === "" && d.body_bytes === captured.length)).toBe(true);
+  });
+
+  it("lets a sender's retry run again after an answer that depended on the pass's state", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const secret = "a fifth long signing secret";
+    const create = await integration(p, { templateId: t, action: "create" });
+    const update = await integration(p, { templateId: t, action: "update", signingSecret: secret });
+    const early = JSON.stringify({ "pass-id": "late", points: 3 });
+    const sig = { "x-passhook-signature": `sha256=${await hmacHex(secret, early)}` };
+    expect((await hook(update.listenerUrl, early, sig)).status).toBe(404); // the create has not arrived yet
+    await hook(create.listenerUrl, { "pass-id": "late", name: "Ada" });
+    const retry = await hook(update.listenerUrl, early, sig);
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get("idempotent-replayed")).toBeNull();
+    // A refusal that depends on the body alone is kept: the same bad body gets the same answer.
+    const bad = JSON.stringify({ "pass-id": "late", points: "many" });
+    const badSig = { "x-passhook-signature": `sha256=${await hmacHex(secret, bad)}` };
+    expect((await hook(update.listenerUrl, bad, badSig)).status).toBe(400);
+    expect((await hook(update.listenerUrl, bad, badSig)).headers.get("idempotent-replayed")).toBe("true");
+  });
+
+  it("warns when two integrations of a project share a signing secret", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const a = await call(`/v1/project/${p.id}/integrations`, { auth: p.auth, body: { templateId: t, action: "update", signingSecret: "one shared app secret" } });
+    expect(a.body.warnings).toBeUndefined();
+    const b = await call(`/v1/project/${p.id}/integrations`, { auth: p.auth, body: { templateId: t, action: "archive", signingSecret: "one shared app secret" } });
+    expect(b.status).toBe(201);
+    expect(b.body.warnings[0]).toContain(a.body.id);
+    expect(JSON.stringify(b.body)).not.toContain("one shared app secret");
+    const c = await call(`/v1/integration/${b.body.id}`, { method: "PATCH", auth: p.auth, body: { signingSecret: "its own signing secret" } });
+    expect(c.body.warnings).toBeUndefined();
   });
 
   it("runs concurrent repeats of one webhook-id once", async () => {
@@ -440,6 +535,27 @@ describe("secrets stay out of logs", () => {
     const line = lines.find((l) => l.includes('"msg":"request"'));
     expect(line).toContain("/hooks/[redacted]");
     expect(lines.join("\n")).not.toContain(token);
+  });
+
+  it("redacts a listener token in any spelling of the path", () => {
+    for (const path of ["/hooks/tok", "//hooks/tok", "/HOOKS/tok", "/Hooks/tok/extra", "/x/hooks/tok"]) {
+      expect(redactPath(path), path).not.toContain("tok");
+    }
+    expect(redactPath("/v1/pass/1")).toBe("/v1/pass/1");
+  });
+
+  it("keeps an admin write's answer when recording it under its Idempotency-Key fails", async () => {
+    const p = await newProject();
+    await env.DB.prepare(`create trigger fail_idem before update on idempotency_keys when new.state = 'done' begin select raise(abort, 'injected'); end`).run();
+    const quiet = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      const r = await call(`/v1/project/${p.id}/keys`, { method: "POST", auth: p.auth, headers: { "idempotency-key": "k-fail" } });
+      expect(r.status).toBe(201);
+      expect(r.body.secret).toMatch(/^sk_/);
+      expect(quiet.mock.calls.some((c) => String(c[0]).includes("idempotency record failed"))).toBe(true);
+    } finally {
+      await env.DB.prepare("drop trigger fail_idem").run();
+    }
   });
 
   it("logs a failed query without its bound parameters", async () => {

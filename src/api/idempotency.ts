@@ -8,6 +8,7 @@ import type { AppEnv } from "../env";
 import { readBodyText } from "../lib/body";
 import { sha256Hex } from "../lib/crypto";
 import { AppError } from "../lib/errors";
+import { logError } from "../lib/log";
 import { beginIdempotent, finishIdempotent, refuseIdempotent } from "../projects";
 
 const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -30,5 +31,10 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   }
   // Hono runs onError inside next(), so an error has already become c.res here.
   await next();
-  await finishIdempotent(c.env, scope, key, c.res.status, c.res.status === 204 ? "" : await c.res.clone().text());
+  try {
+    await finishIdempotent(c.env, scope, key, c.res.status, c.res.status === 204 ? "" : await c.res.clone().text());
+  } catch (e) {
+    // The write landed: its answer stands. The claim stays `processing` and is reclaimed after a minute.
+    logError("idempotency record failed; the response stands", e, { path: c.req.path });
+  }
 });

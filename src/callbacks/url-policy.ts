@@ -172,6 +172,12 @@ function isPrivateIPv6(g: number[]): boolean {
   // tunnel endpoint we cannot judge, so the whole prefixes are refused.
   if (g[0] === 0x2002) return true;
   if (g[0] === 0x2001 && g[1] === 0x0000) return true;
+  if (g[0] === 0x0100 && g[1] === 0 && g[2] === 0 && g[3] === 0) return true; // discard-only 100::/64 (RFC 6666)
+  if (g[0] === 0x2001 && g[1] === 0x0002 && g[2] === 0) return true; // benchmarking 2001:2::/48 (RFC 5180)
+  if (g[0] === 0x2001 && (g[1] & 0xfff0) === 0x0010) return true; // ORCHID 2001:10::/28 (RFC 4843)
+  if (g[0] === 0x2001 && (g[1] & 0xfff0) === 0x0020) return true; // ORCHIDv2 2001:20::/28 (RFC 7343)
+  if (g[0] === 0x3fff && (g[1] & 0xf000) === 0) return true; // documentation 3fff::/20 (RFC 9637)
+  if (g[0] === 0x5f00) return true; // SRv6 SIDs 5f00::/16 (RFC 9602)
   if ((g[0] & 0xfe00) === 0xfc00) return true; // unique local fc00::/7, incl. fd00:ec2::254 (RFC 4193)
   if ((g[0] & 0xffc0) === 0xfe80) return true; // link-local fe80::/10 (RFC 4291)
   if ((g[0] & 0xff00) === 0xff00) return true; // multicast ff00::/8 (RFC 4291)

@@ -13,7 +13,7 @@ import {
   updateIntegration,
 } from "../db/queries/integrations";
 import type { IntegrationAction, IntegrationRecord, TemplateRecord } from "../db/schema";
-import { encryptSecret, sha256Hex } from "../lib/crypto";
+import { constantTimeEqual, decryptSecret, encryptSecret, sha256Hex } from "../lib/crypto";
 import { notFound, validationError } from "../lib/errors";
 import { newId, newToken } from "../lib/ids";
 import { iso } from "../lib/time";
@@ -29,6 +29,30 @@ export interface IntegrationScope {
 }
 
 export const secretContext = (integrationId: string) => `integration-signing:${integrationId}`;
+
+/**
+ * Other integrations of the project signed with the same secret. A signature binds the body, not the
+ * URL, so a request captured on one of them verifies on the others: the answer warns about it
+ * (senders that sign everything with one app secret cannot avoid it, so it is not refused).
+ */
+async function sharingSecret(scope: IntegrationScope, id: string, secret: string): Promise<string[]> {
+  const others = (await listIntegrationsOfProject(getDb(scope.env.DB), scope.projectId)).filter((r) => r.id !== id && r.signingSecretEnc);
+  const out: string[] = [];
+  for (const r of others) {
+    const theirs = await decryptSecret(scope.env.MASTER_KEY, r.signingSecretEnc!, secretContext(r.id));
+    if (await constantTimeEqual(theirs, secret)) out.push(r.id);
+  }
+  return out;
+}
+
+function secretWarnings(ids: string[]): { warnings?: string[] } {
+  if (!ids.length) return {};
+  return {
+    warnings: [
+      `This signing secret is also used by ${ids.join(", ")}: a request captured on one of these URLs verifies on the others. Give each integration its own secret where the sender allows it.`,
+    ],
+  };
+}
 
 function view(scope: IntegrationScope, row: IntegrationRecord, template: TemplateRecord, token?: string) {
   return {
@@ -92,7 +116,8 @@ export async function createIntegration(scope: IntegrationScope, input: CreateIn
     createdAt: now,
     updatedAt: now,
   });
-  return view(scope, row, template, t.token);
+  const shared = input.signingSecret ? await sharingSecret(scope, id, input.signingSecret) : [];
+  return { ...view(scope, row, template, t.token), ...secretWarnings(shared) };
 }
 
 export async function listIntegrations(scope: IntegrationScope) {
@@ -129,7 +154,8 @@ export async function patchIntegration(scope: IntegrationScope, id: string, inpu
   }
   const updated = await updateIntegration(getDb(scope.env.DB), id, patch);
   forgetIntegration(id);
-  return view(scope, updated, template);
+  const shared = input.signingSecret ? await sharingSecret(scope, id, input.signingSecret) : [];
+  return { ...view(scope, updated, template), ...secretWarnings(shared) };
 }
 
 export async function deleteIntegration(scope: IntegrationScope, id: string): Promise<void> {

@@ -16,7 +16,7 @@ import type { FieldDef, FieldType, IntegrationAction } from "../db/schema";
 import type { FieldIssue } from "../lib/errors";
 import { err, ok, type Result } from "../lib/result";
 import { bareRecord, FORBIDDEN_SEGMENTS, hasForbiddenSegment } from "../lib/safe-keys";
-import { PASS_ID_KEY as PASS_ID } from "../passes";
+import { isBlank, PASS_ID_KEY as PASS_ID } from "../passes";
 
 export const FIELD_ACTIONS: readonly IntegrationAction[] = ["create", "update"];
 
@@ -37,6 +37,10 @@ export function checkMapping(spec: MappingSpec): FieldIssue[] {
   const takesFields = FIELD_ACTIONS.includes(spec.action);
   for (const [target, source] of Object.entries(spec.mapping)) {
     const path = `fieldMapping.${target}`;
+    if (source !== null && source.split(".").some((part) => part === "")) {
+      issues.push({ path, message: "must be a source key or dotted path without empty segments (no leading, trailing or doubled dots)" });
+      continue;
+    }
     if (source !== null && hasForbiddenSegment(source)) {
       issues.push({ path, message: `must not use ${[...FORBIDDEN_SEGMENTS].join(", ")} as a key or path segment` });
       continue;
@@ -134,7 +138,7 @@ function passIdOf(v: unknown): Result<string, string> {
     return ok(String(v));
   }
   const s = typeof v === "string" ? v.trim() : "";
-  if (!s || s.length > 200) return err("pass-id must be a non-empty string (or a whole number) of at most 200 characters");
+  if (!s || isBlank(s) || s.length > 200) return err("pass-id must be a non-empty string (or a whole number) of at most 200 characters");
   return ok(s);
 }
 

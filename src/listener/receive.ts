@@ -6,16 +6,19 @@
  *    nothing and logging nothing);
  * 2. unsigned integration: the integration's rate limit (429) before the body is read;
  * 3. read the raw body once (413 over 256 KiB);
- * 4. signed integration: verify the signature over those raw bytes (401), then the rate limit, so
- *    forged requests never spend the genuine sender's budget;
- * 5. claim the idempotency key (`webhook-id`, `Idempotency-Key`, or for `X-Passhook-Signature` the
- *    signature itself, since that scheme has no timestamp): a repeat gets the first response, a
- *    concurrent repeat a 409, so a captured request cannot roll a pass back;
- * 6. process: the pass's Durable Object writes the change and the request's receipt (its event row
+ * 4. signed integration: verify the signature over those raw bytes (401);
+ * 5. claim the idempotency key, which must be covered by the signature when there is one: the signed
+ *    `webhook-id` for Standard Webhooks, the signature itself for `X-Passhook-Signature` (a body-only
+ *    HMAC: unsigned headers are ignored, or a replay could dodge its key by adding one), otherwise
+ *    `webhook-id` or `Idempotency-Key`. A repeat gets the first answer without spending the rate
+ *    limit and is logged without its body; a concurrent repeat gets a 409;
+ * 6. signed integration: the rate limit, so neither forged nor replayed requests spend the genuine
+ *    sender's budget (a limited request releases its key);
+ * 7. process: the pass's Durable Object writes the change and the request's receipt (its event row
  *    and the answer under its key) in one D1 batch.
- * Requests refused before processing (401, 413, 429) are logged with the body's size and digest only,
- * and only within their own per-integration budget (`LISTENER_REJECT_LIMIT`), so a flood of forged
- * requests neither fills the log nor starves the sender it impersonates.
+ * Requests refused before processing (401, 413, 429) and replays are logged with the body's size and
+ * digest only, and only within their own per-integration budget (`LISTENER_REJECT_LIMIT`), so a flood
+ * of forged or captured requests neither fills the log nor starves the sender it impersonates.
  *
  * A warm update costs one D1 round trip (the object's batch): the integration and its template come
  * from short per-isolate caches (lookup.ts, passes' cachedTemplate), and the pass from its object's memory.
@@ -76,9 +79,9 @@ async function run(env: ListenerEnv, integration: IntegrationRecord, req: Reques
     ({ bytes: raw, text: draft.body } = await readBody(req));
   } catch (e) {
     if (isAppError(e) && e.code === "payload_too_large") {
+      // The size the sender declared stays in the logged content-length header; nothing was measured.
       draft.bodyTruncated = true;
       draft.rejected = true;
-      draft.bodyBytes = Number(req.headers.get("content-length")) || null;
     }
     throw e;
   }
@@ -94,10 +97,10 @@ async function run(env: ListenerEnv, integration: IntegrationRecord, req: Reques
       draft.refusal = verdict.error.reason;
       throw new AppError("unauthorized", "The request signature is missing or invalid.", null, { "WWW-Authenticate": 'Signature realm="passhook-listener"' });
     }
-    // A body-only HMAC has no timestamp: the signature itself is the key, so a captured request replays
-    // the first response instead of running again (Standard Webhooks is the form that also expires).
-    if (verdict.value.scheme === "hmac") key ??= `hmac:${verdict.value.signature}`;
-    await spendRateLimit(env, integration, draft);
+    // A body-only HMAC has no timestamp and covers no header: the signature itself is the key, so a
+    // captured request replays the first answer instead of running again, whatever headers it adds.
+    // (Standard Webhooks' webhook-id is signed, and its timestamp expires a capture after 5 minutes.)
+    if (verdict.value.scheme === "hmac") key = `hmac:${verdict.value.signature}`;
   }
 
   if (key) {
@@ -107,11 +110,14 @@ async function run(env: ListenerEnv, integration: IntegrationRecord, req: Reques
     const start = await beginIdempotent(env, scope, claimed, draft.bodySha256, now);
     refuseIdempotent(start, "webhook-id / Idempotency-Key");
     if (start.kind === "replay") {
+      // The first request's row keeps the body; this one is counted like a refusal.
       draft.duplicateOf = start.ref;
+      draft.rejected = true;
       return replayed(start.status, start.body);
     }
     draft.claimed = { scope, key: claimed };
   }
+  if (signed) await spendRateLimit(env, integration, draft);
 
   const template = await cachedTemplate({ env, projectId: integration.projectId }, integration.templateId, now);
   return processPayload(env, integration, template, draft);

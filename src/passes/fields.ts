@@ -30,9 +30,13 @@ type One = { ok: true; value: FieldValue | null } | { ok: false; message: string
 /** Coerces one raw value to a field type. `null` means "no value". */
 export function coerceValue(type: FieldType, raw: unknown): One {
   if (raw === null || raw === undefined) return { ok: true, value: null };
-  // Senders such as form tools post "" for an empty field: blank text (whitespace only included) is "no
-  // value" for every type, so a required field cannot be satisfied by an empty form input.
-  if (typeof raw === "string" && raw.trim() === "") return { ok: true, value: null };
+  // Senders such as form tools post "" for an empty field: blank text (whitespace or invisible
+  // characters only) is "no value" for every type, so a required field cannot be satisfied by it.
+  if (typeof raw === "string" && isBlank(raw)) return { ok: true, value: null };
+  // A whole number past 2^53 has already lost digits: as text or a barcode it would keep the wrong ones.
+  if (type !== "number" && typeof raw === "number" && Number.isInteger(raw) && !Number.isSafeInteger(raw)) {
+    return { ok: false, message: "is a number too large to keep exactly (past 2^53); send it as a JSON string" };
+  }
   switch (type) {
     case "text": {
       if (typeof raw === "number" || typeof raw === "boolean") return { ok: true, value: String(raw) };
@@ -69,6 +73,13 @@ export function coerceValue(type: FieldType, raw: unknown): One {
       return { ok: true, value: s };
     }
   }
+}
+
+/** Whitespace and the invisible characters that render as nothing (zero-width space, joiners, BOM). */
+const BLANK = /^[\s\u200B-\u200D\u2060\uFEFF]*$/;
+
+export function isBlank(s: string): boolean {
+  return BLANK.test(s);
 }
 
 /** A whole number past 2^53 has already lost digits (…890 and …891 are one double): refuse it rather than store another number. */

@@ -3,5 +3,6 @@ export { PassObject, type DeliveryTask, type PushTask, type HolderEventInput } f
 export * from "./actions";
 export * from "./templates";
 export { templateBody, createPassBody, updatePassBody, statusBody, PASS_ID_KEY } from "./schemas";
+export { isBlank } from "./fields";
 export { completeOutboxTask, consumePushes, sweepOutbox } from "./outbox";
 export { type Receipt, type ReceiptAnswer } from "./receipt";

@@ -51,6 +51,20 @@ export type TemplateBody = z.output<typeof templateBody>;
 
 const fieldsObject = z.record(z.string(), z.unknown());
 
+/** Pass properties a body may name but not set here, and what to do instead. */
+const READ_ONLY: Record<string, string> = {
+  status: "cannot be set here; use POST /v1/pass/{passId}/status",
+  externalId: "is set when the pass is created and cannot be changed",
+  archivedAt: "cannot be set here; DELETE /v1/pass/{passId} archives a pass",
+  id: "is assigned by passhook",
+  templateId: "is fixed by the URL the pass is created under",
+  projectId: "is fixed by your API key",
+  serialNumber: "is assigned by passhook",
+  version: "is assigned by passhook",
+  createdAt: "is assigned by passhook",
+  updatedAt: "is assigned by passhook",
+};
+
 /**
  * A pass body with only `shape`'s keys. A sender who puts template fields at the top level
  * (`{"externalId": "x", "name": "X"}`) is told they go under `fields`.
@@ -59,11 +73,10 @@ function passBody<S extends z.ZodRawShape>(shape: S) {
   return z.looseObject(shape).superRefine((body, ctx) => {
     for (const key of Object.keys(body)) {
       if (Object.hasOwn(shape, key)) continue;
-      ctx.addIssue({
-        code: "custom",
-        path: [key],
-        message: `is not a pass property; template fields go under "fields", e.g. {"fields": {${JSON.stringify(key)}: …}}`,
-      });
+      const message = Object.hasOwn(READ_ONLY, key)
+        ? READ_ONLY[key]
+        : `is not a pass property; template fields go under "fields", e.g. {"fields": {${JSON.stringify(key)}: …}}`;
+      ctx.addIssue({ code: "custom", path: [key], message });
     }
   });
 }

@@ -38,6 +38,16 @@ export interface ReceiptAnswer {
   passVersion: number | null;
 }
 
+/**
+ * Which listener answers a repeat gets back for 24 hours: successes, and refusals that depend on the
+ * body alone (400 invalid, 413 too large, 415 wrong type). Answers that depend on the pass's state or
+ * on load (404 not yet created, 409, 410, 429, 5xx) release the key, so the sender's retry runs again
+ * once the state allows it.
+ */
+export function keepsAnswer(status: number): boolean {
+  return status < 400 || status === 400 || status === 413 || status === 415;
+}
+
 /** The statements of a receipt, to run alone or appended to a pass change's batch. */
 export function receiptStatements(db: Db, row: ReceiptRow, answer: ReceiptAnswer, passIdRef?: SQL) {
   const json = JSON.stringify(answer.body);
@@ -63,10 +73,9 @@ export function receiptStatements(db: Db, row: ReceiptRow, answer: ReceiptAnswer
     duplicateOf: row.duplicateOf,
   });
   if (!row.claimed) return [event] as const;
-  // A 5xx answer releases the key (the sender retries); any other answer is kept for 24 h.
   const key = and(eq(idempotencyKeys.scope, row.claimed.scope), eq(idempotencyKeys.key, row.claimed.key));
   const record =
-    answer.status >= 500
+    !keepsAnswer(answer.status)
       ? db.delete(idempotencyKeys).where(and(key, eq(idempotencyKeys.state, "processing")))
       : db
           .update(idempotencyKeys)
