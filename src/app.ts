@@ -1,21 +1,28 @@
 /**
  * @module app
- * Builds the Hono app: health, the admin API, the listener and the one `onError` that shapes every
- * error as `{error: {code, message, details}}`. Unknown errors are logged and answered with a
- * generic 500 that says nothing about what failed.
+ * Builds the Hono app: health, the admin API, the listener, the dashboard and holder pages, and the
+ * one `onError` that shapes every API error as `{error: {code, message, details}}` (the dashboard
+ * renders its own errors as HTML). Unknown errors are logged and answered with a generic 500 that
+ * says nothing about what failed.
  */
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { buildApi } from "./api";
 import { openApiDocument } from "./api";
+import { dashboardApp, type DashboardOptions } from "./dashboard";
 import type { AppEnv } from "./env";
 import { AppError } from "./lib/errors";
 
-export function buildApp(routers: { api?: Hono<AppEnv>[]; root?: Hono<AppEnv>[] } = {}): Hono<AppEnv> {
+/**
+ * `dashboard.holderWallets` tells the holder page which wallet buttons a project has; until the Apple
+ * and Google issues land, the default says neither is set up.
+ */
+export function buildApp(routers: { api?: Hono<AppEnv>[]; root?: Hono<AppEnv>[]; dashboard?: DashboardOptions } = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/health", (c) => c.json({ ok: true }));
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
   for (const r of routers.root ?? []) app.route("/", r);
+  app.route("/", dashboardApp(routers.dashboard));
   app.route("/", buildApi(routers.api ?? []));
 
   app.notFound((c) => {
@@ -43,9 +50,10 @@ function errorResponse(c: Context, e: AppError): Response {
   return c.json(e.toBody(), e.status);
 }
 
-/** A listener path carries its token, which is a credential. */
+/** Listener and holder-page paths carry their token, which is a credential. */
 function redactPath(path: string): string {
-  return path.startsWith("/hooks/") ? "/hooks/[redacted]" : path;
+  if (path.startsWith("/hooks/")) return "/hooks/[redacted]";
+  return path.startsWith("/p/") ? "/p/[redacted]" : path;
 }
 
 /** Error name and message only: stack frames and causes may quote request data. */

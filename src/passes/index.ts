@@ -4,3 +4,7 @@ export * from "./actions";
 export * from "./templates";
 export { templateBody, createPassBody, updatePassBody, statusBody, PASS_ID_KEY } from "./schemas";
 export { completeOutboxTask, sweepOutbox } from "./outbox";
+export { searchPasses, getPassHistory, PASS_FILTERS, type PassFilter } from "./history";
+export { passPublicToken, passPageUrl, findPassByPublicToken, type PublicPass } from "./links";
+export { PASS_STATUSES } from "./transitions";
+export type { PassView, TemplateView } from "./view";
