@@ -53,7 +53,8 @@ export function HolderPage(props: HolderPageProps) {
   const { pass, template } = props.found;
   const state = holderState(pass);
   const ended = state === "active" ? null : ENDED[state];
-  const shown = template.fields.filter((f) => pass.fields[f.key] !== undefined && pass.fields[f.key] !== "").slice(0, 8);
+  // Key fields only: a public page shows no contact data (email) and at most eight values.
+  const shown = template.fields.filter((f) => f.type !== "email" && pass.fields[f.key] !== undefined && pass.fields[f.key] !== "").slice(0, 8);
   const base = `/p/${props.token}`;
   return (
     <Document title={template.name}>
