@@ -143,8 +143,9 @@ describe("the seven steps, in a browser", () => {
     const curl = await page.getByLabel("Try it from a terminal").inputValue();
     const body = /-d '([^']*)'/.exec(curl)![1];
     expect(curl).toContain(`'${listenerUrl}'`);
-    expect(JSON.parse(body)).toMatchObject({ member_id: "member-1", loyalty: { points: 0 } });
-    const res = await fetch(listenerUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ member_id: "member-1", loyalty: { points: 75 } }) });
+    // The pass's own values, points raised by 10; email removed from the mapping.
+    expect(JSON.parse(body)).toEqual({ member_id: "member-1", name: "Ada", loyalty: { points: 20 }, tier: "bronze" });
+    const res = await fetch(listenerUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
     expect(res.status).toBe(200);
 
     await page.getByRole("link", { name: "Passes" }).click();
@@ -152,7 +153,7 @@ describe("the seven steps, in a browser", () => {
     await page.getByRole("button", { name: "Show passes" }).click();
     await check(page, "06-passes");
     await page.getByRole("link", { name: "member-1" }).click();
-    await poll(() => page.getByRole("row", { name: /Points/ }).innerText()).toContain("75");
+    await poll(() => page.getByRole("row", { name: /Points/ }).innerText()).toContain("20");
     await poll(() => page.getByRole("table", { name: /history/ }).innerText()).toContain(`listener:${integrationId}`);
     await page.getByRole("img", { name: /QR code of the holder page/ }).waitFor({ state: "visible" });
     await check(page, "07-pass-detail");

@@ -19,7 +19,7 @@ import {
   rotateIntegration,
   type FieldMapping,
 } from "../../listener";
-import { getTemplate, listTemplates, searchPasses, PASS_ID_KEY, type TemplateView } from "../../passes";
+import { getTemplate, listTemplates, searchPasses, type TemplateView } from "../../passes";
 import { hmacSha256, toHex, utf8 } from "../../lib/crypto";
 import { AppError, validationError } from "../../lib/errors";
 import { parseIntId } from "../../lib/ids";
@@ -53,12 +53,27 @@ function preview(template: TemplateView, action: Action, mapping: FieldMapping) 
   return expectedPayload({ action, fields: template.fields, mapping });
 }
 
+/**
+ * A curl that works as pasted. Create posts the example payload. The other actions need a pass that
+ * exists, so they name the template's first pass; an update then sends that pass's own values with
+ * every number raised by 10 (points earned), so the change shows in the passes view.
+ */
 async function readyCurl(c: DashContext, url: string, template: TemplateView, action: Action, mapping: FieldMapping, secret?: string) {
-  const payload = preview(template, action, mapping);
-  if (action !== "create") {
-    // An update or status change needs a pass that exists: use the template's first one, when there is one.
-    const { passes } = await searchPasses(passScope(c), template.id, { limit: 1 });
-    if (passes[0]) setPath(payload, mapping[PASS_ID_KEY] ?? PASS_ID_KEY, passes[0].externalId);
+  let payload = preview(template, action, mapping);
+  const { passes } = action === "create" ? { passes: [] } : await searchPasses(passScope(c), template.id, { limit: 1 });
+  const pass = passes[0];
+  if (pass) {
+    const rows = mappingRows(template.fields, action, mapping).filter((r) => !r.removed);
+    const own: Record<string, unknown> = {};
+    let values = 0;
+    for (const row of rows) {
+      const current = row.locked ? pass.externalId : pass.fields[row.target];
+      if (current === undefined) continue;
+      setPath(own, row.source, typeof current === "number" ? current + 10 : current);
+      if (!row.locked) values++;
+    }
+    if (values > 0 || action !== "update") payload = own;
+    else setPath(payload, rows[0].source, pass.externalId);
   }
   const body = JSON.stringify(payload);
   const sig = secret ? ` \\\n  -H ${shellQuote(`x-passhook-signature: sha256=${toHex(await hmacSha256(utf8(secret), body))}`)}` : "";
