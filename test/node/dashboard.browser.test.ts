@@ -4,7 +4,7 @@
  * review, rename and remove fields; save and copy the listener URL), posts to the copied URL as the
  * third-party system would, sees the pass change, replays an event, registers a callback server and
  * sends a test; then CSRF (a form on another origin is refused), session expiry and sign-out. axe-core
- * runs on every page (no serious or critical violations); each step is saved to docs/screenshots/.
+ * runs on every page (no serious or critical violations); each step is saved as a screenshot.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -15,7 +15,9 @@ import { fromRoot } from "./support/repo";
 import { startPage, startReceiver, waitFor, type LocalServer, type Received } from "./support/servers";
 import { createProject, startWorker, TEST_SECRETS, type RunningWorker } from "./support/worker";
 
-const SHOTS = fromRoot("docs", "screenshots");
+// Every run saves a screenshot of each step in .screenshots/ (git-ignored); UPDATE_SCREENSHOTS=1
+// writes them to docs/screenshots/ instead, the committed copies the README shows.
+const SHOTS = process.env.UPDATE_SCREENSHOTS === "1" ? fromRoot("docs", "screenshots") : fromRoot(".screenshots");
 const FIELDS = [
   { key: "name", label: "Member", type: "text", required: true },
   { key: "points", label: "Points", type: "number", default: 0 },
