@@ -55,7 +55,7 @@ function Standalone(props: { title: string; children: Child }) {
 /** The dashboard's onError: HTML, never a stack or a secret. */
 export function dashboardError(e: Error, c: Context<DashEnv>) {
   if (e instanceof CsrfRefused) {
-    console.log(JSON.stringify({ msg: "dashboard CSRF refusal", reason: e.reason, path: c.req.path, origin: c.req.header("origin"), url: c.req.url, site: c.req.header("sec-fetch-site") }));
+    console.log(JSON.stringify({ msg: "dashboard CSRF refusal", reason: e.reason, path: c.req.path, origin: c.req.header("origin") ?? null, site: c.req.header("sec-fetch-site") ?? null }));
     return c.html(
       <Standalone title="Request refused">
         <ErrorNotice error={{ code: "forbidden", message: "This form was not sent from this dashboard's own page, so nothing was changed (CSRF protection)." }} />
