@@ -125,6 +125,23 @@ describe("the seven steps, in a browser", () => {
     await check(page, "04-review-fields");
   });
 
+  it("fits a phone: the same step at 390 px wide scrolls only inside its table", async () => {
+    const phone = await ctx.newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(`${worker.url}/dashboard/integrations/new?templateId=${templateId}&action=update`);
+    await phone.getByRole("table", { name: "Fields the sender posts" }).waitFor({ state: "visible" });
+    const wide = await phone.evaluate(() =>
+      Array.from(document.querySelectorAll("body *"))
+        .filter((e) => !e.closest(".table-wrap") && e.getBoundingClientRect().right > window.innerWidth + 1)
+        .map((e) => `${e.tagName.toLowerCase()}.${e.className}`),
+    );
+    expect(wide).toEqual([]);
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await check(phone, "04b-review-fields-phone");
+    await phone.close();
+    await page.bringToFront();
+  });
+
   it("6. saves and shows the listener URL once, with a copy button and a ready curl", async () => {
     await page.getByRole("button", { name: "Save integration" }).click();
     await poll(() => page.getByRole("heading", { level: 1 }).innerText()).toBe("Integration saved");
