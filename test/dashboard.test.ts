@@ -233,6 +233,36 @@ describe("pages act through the domain verbs", () => {
     expect((await call(new URL(newUrl).pathname, { body: { id: "m-2" } })).status).toBe(200);
   });
 
+  it("status actions show pass-id only; delete needs its confirmation; status filter; redacted bodies", async () => {
+    const { p, key, templateId } = await setup();
+    const c = await signedIn(key);
+    const voidStep = await c.get(`/dashboard/integrations/new?templateId=${templateId}&action=void`);
+    expect([...voidStep.html.matchAll(/name="src\.([^"]+)"/g)].map((m) => m[1])).toEqual(["pass-id"]);
+    expect(voidStep.html).not.toContain('name="remove.');
+
+    const i = await integrationOf(p, { templateId, action: "update" });
+    await c.get(`/dashboard/integrations/${i.id}`);
+    const unconfirmed = await c.post(`/dashboard/integrations/${i.id}/delete`);
+    expect(unconfirmed.status).toBe(400);
+    expect(text(unconfirmed.html)).toContain("Tick the confirmation box");
+    expect((await call(`/v1/integration/${i.id}`, { auth: p.auth })).status).toBe(200);
+
+    const live = await newPass(p, templateId, "f-live");
+    const gone = await newPass(p, templateId, "f-void");
+    await call(`/v1/pass/${gone.id}/status`, { auth: p.auth, body: { status: "voided" } });
+    const voided = text((await c.get(`/dashboard/passes?templateId=${templateId}&status=voided`)).html);
+    expect(voided).toContain("f-void");
+    expect(voided).not.toContain("f-live");
+    expect(text((await c.get(`/dashboard/passes?templateId=${templateId}&externalId=f-live`)).html)).toContain(`${live.id}`);
+    expect(text((await c.get(`/dashboard/passes?templateId=${templateId}&externalId=nobody`)).html)).toContain('No pass with the ID "nobody"');
+
+    await call(new URL(i.listenerUrl).pathname, { body: { "pass-id": "f-live", password: "hunter2", nested: { api_key: "k-123" } } });
+    const log = (await c.get(`/dashboard/integrations/${i.id}/events`)).html;
+    expect(log).not.toContain("hunter2");
+    expect(log).not.toContain("k-123");
+    expect(log).toContain("[redacted]");
+  });
+
   it("shows the API's own message on errors, with its status", async () => {
     const { p, key, templateId } = await setup();
     const i = await integrationOf(p, { templateId, action: "create", signingSecret: "a-long-shared-secret-value" });

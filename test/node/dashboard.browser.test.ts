@@ -10,7 +10,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:cr
 import { mkdirSync } from "node:fs";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, seriousA11yViolations, type BrowserContext, type LaunchedBrowser, type Page } from "./support/browser";
+import { decodeSvgQr, launchBrowser, seriousA11yViolations, type BrowserContext, type LaunchedBrowser, type Page } from "./support/browser";
 import { fromRoot } from "./support/repo";
 import { startPage, startReceiver, waitFor, type LocalServer, type Received } from "./support/servers";
 import { createProject, startWorker, TEST_SECRETS, type RunningWorker } from "./support/worker";
@@ -117,10 +117,12 @@ describe("the seven steps, in a browser", () => {
     await page.getByLabel("Sender's key for Pass ID").fill("member_id");
     await page.getByLabel("Sender's key for Points").fill("loyalty.points");
     await page.getByLabel("Remove Email").check();
+    // The preview settles on the payload the three edits describe (it refreshes after each input).
     const preview = page.locator("#payload-preview");
-    await poll(() => preview.innerText()).toContain('"member_id"');
-    await poll(() => preview.innerText()).toContain('"loyalty": {');
-    expect(await preview.innerText()).not.toContain("email");
+    await poll(async () => {
+      const shown = await preview.innerText();
+      return shown.includes('"member_id"') && shown.includes('"loyalty": {') && !shown.includes("email");
+    }).toBe(true);
     await page.getByLabel("Name (optional)").fill("Till points");
     await check(page, "04-review-fields");
   });
@@ -175,6 +177,7 @@ describe("the seven steps, in a browser", () => {
     await poll(() => page.getByRole("row", { name: /Points/ }).innerText()).toContain("20");
     await poll(() => page.getByRole("table", { name: /history/ }).innerText()).toContain(`listener:${integrationId}`);
     await page.getByRole("img", { name: /QR code of the holder page/ }).waitFor({ state: "visible" });
+    expect(await decodeSvgQr(page, "svg.qr")).toBe(await page.getByLabel("Holder page (email or text this link)").inputValue());
     await check(page, "07-pass-detail");
   });
 

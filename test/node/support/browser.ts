@@ -47,7 +47,28 @@ export async function launchBrowser(): Promise<LaunchedBrowser> {
 
 export type { Browser, BrowserContext, Page };
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const jsQrSource = readFileSync(require.resolve("jsqr/dist/jsQR.js"), "utf8");
+
+/** Decodes the QR code drawn by the first `selector` SVG in the page with jsQR (an independent reader). */
+export async function decodeSvgQr(page: Page, selector: string): Promise<string | null> {
+  await page.evaluate(jsQrSource);
+  return page.evaluate(async (sel) => {
+    const svg = document.querySelector(sel);
+    if (!svg) return null;
+    const img = new Image();
+    img.src = `data:image/svg+xml;base64,${btoa(new XMLSerializer().serializeToString(svg))}`;
+    await img.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 400;
+    const g = canvas.getContext("2d")!;
+    g.drawImage(img, 0, 0, 400, 400);
+    const { data, width, height } = g.getImageData(0, 0, 400, 400);
+    const jsQR = (globalThis as unknown as { jsQR: (d: Uint8ClampedArray, w: number, h: number) => { data: string } | null }).jsQR;
+    return jsQR(data, width, height)?.data ?? null;
+  }, selector);
+}
 
 export interface AxeViolation {
   id: string;
