@@ -48,6 +48,7 @@ export default defineConfig(async () => {
                 ratelimits: {
                   LISTENER_RATE_LIMIT: { namespace_id: "1001", simple: { limit: 120, period: 60 } },
                   LISTENER_REJECT_LIMIT: { namespace_id: "1002", simple: { limit: 20, period: 60 } },
+                  AUTH_RATE_LIMIT: { namespace_id: "1003", simple: { limit: 10, period: 60 } },
                 },
                 // Backstop: a request the test forgot to mock answers 599 instead of reaching a network.
                 outboundService: () => new Response("unmocked outbound request", { status: 599 }),

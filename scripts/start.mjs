@@ -1,6 +1,8 @@
 // `npm start`: local passhook with a demo project. Creates .dev.vars from the example when missing,
 // applies the D1 migrations locally, seeds a demo project (re-runnable), prints how to use it, then
-// runs `wrangler dev` on http://127.0.0.1:8787 with local D1, Durable Objects and Queues.
+// runs `wrangler dev` on http://127.0.0.1:8787 with local D1, Durable Objects and Queues. Once the
+// Worker answers, it creates the demo pass `member-1` through the API (a 409 on later runs is fine)
+// and prints the dashboard URL.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -61,8 +63,11 @@ rmSync(seedDir, { recursive: true, force: true });
 if (seeded !== 0) process.exit(1);
 
 const basic = Buffer.from(`${DEMO.key}:${DEMO.secret}`).toString("base64");
+const BASE = "http://127.0.0.1:8787";
 console.log(`
-passhook is starting on http://127.0.0.1:8787
+passhook is starting on ${BASE}
+
+  dashboard      ${BASE}/dashboard   (sign in with the API key and secret below)
 
   demo project   ${DEMO.projectId}
   API key        ${DEMO.key}
@@ -73,7 +78,7 @@ passhook is starting on http://127.0.0.1:8787
 
 First call — create a pass:
   curl -s -u ${DEMO.key}:${DEMO.secret} -H 'content-type: application/json' \\
-    -d '{"externalId":"member-1","fields":{"name":"Ada","points":10}}' \\
+    -d '{"externalId":"member-2","fields":{"name":"Grace","points":10}}' \\
     http://127.0.0.1:8787/v1/template/${DEMO.templateId}/pass
 
 The README walks through templates, passes, listener URLs and callbacks.
@@ -82,3 +87,26 @@ The README walks through templates, passes, listener URLs and callbacks.
 const dev = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", "8787"], { cwd: root, env: { ...env, CI: "" }, stdio: "inherit" });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => dev.kill(sig));
 dev.on("exit", (code) => process.exit(code ?? 0));
+
+// The demo pass, through the real API (so its history starts with a real event), once the Worker is up.
+(async () => {
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`${BASE}/health`)).ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  try {
+    const res = await fetch(`${BASE}/v1/template/${DEMO.templateId}/pass`, {
+      method: "POST",
+      headers: { authorization: `Basic ${basic}`, "content-type": "application/json" },
+      body: JSON.stringify({ externalId: "member-1", fields: { name: "Ada Lovelace", points: 10, tier: "bronze" } }),
+    });
+    if (res.status !== 201 && res.status !== 409) console.error(`demo pass: ${res.status} ${await res.text()}`);
+  } catch (e) {
+    console.error(`demo pass not created: ${e instanceof Error ? e.message : e}`);
+  }
+  console.log(`\n  Ready. Dashboard: ${BASE}/dashboard  (key ${DEMO.key}, secret ${DEMO.secret}); demo pass: member-1\n`);
+})();

@@ -1,20 +1,26 @@
 /**
  * @module app
- * Builds the Hono app: health, the admin API, the listener and the one `onError` that shapes every
- * error as `{error: {code, message, details}}`. Unknown errors are logged (without request data) and
- * answered with a generic 500 that says nothing about what failed. Each request leaves one log line
- * with its path redacted, in place of Cloudflare's invocation log (off in wrangler.toml: it records the
- * full URL, and a listener URL is a credential).
+ * Builds the Hono app: health, the admin API, the listener, the dashboard and holder pages, and the
+ * one `onError` that shapes every API error as `{error: {code, message, details}}` (the dashboard
+ * renders its own errors as HTML). Unknown errors are logged (without request data) and answered with
+ * a generic 500 that says nothing about what failed. Each request leaves one log line with its path
+ * redacted, in place of Cloudflare's invocation log (off in wrangler.toml: it records the full URL,
+ * and listener and holder-page URLs are credentials).
  */
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { buildApi } from "./api";
 import { openApiDocument } from "./api";
+import { dashboardApp, type DashboardOptions } from "./dashboard";
 import type { AppEnv } from "./env";
 import { AppError } from "./lib/errors";
 import { describeError } from "./lib/log";
 
-export function buildApp(routers: { api?: Hono<AppEnv>[]; root?: Hono<AppEnv>[] } = {}): Hono<AppEnv> {
+/**
+ * `dashboard.holderWallets` tells the holder page which wallet buttons a project has; until the Apple
+ * and Google issues land, the default says neither is set up.
+ */
+export function buildApp(routers: { api?: Hono<AppEnv>[]; root?: Hono<AppEnv>[]; dashboard?: DashboardOptions } = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
     const started = Date.now();
@@ -26,6 +32,7 @@ export function buildApp(routers: { api?: Hono<AppEnv>[]; root?: Hono<AppEnv>[] 
   app.get("/health", (c) => c.json({ ok: true }));
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
   for (const r of routers.root ?? []) app.route("/", r);
+  app.route("/", dashboardApp(routers.dashboard));
   app.route("/", buildApi(routers.api ?? []));
 
   app.notFound((c) => {
@@ -55,11 +62,11 @@ function errorResponse(c: Context, e: AppError): Response {
 }
 
 /**
- * A listener path carries its token, which is a credential: whatever follows a `hooks` segment is
- * redacted, in any letter case and after any number of slashes, matched or not.
+ * Listener and holder-page paths carry their token, which is a credential: whatever follows a `hooks`
+ * or `p` segment is redacted, in any letter case and after any number of slashes, matched or not.
  */
 export function redactPath(path: string): string {
-  return path.replace(/(^|\/)hooks\/.*$/is, "$1hooks/[redacted]");
+  return path.replace(/(^|\/)(hooks|p)\/.*$/is, "$1$2/[redacted]");
 }
 
 // --- 405: which methods would have matched this path ----------------------------------------------

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 
-const sources = import.meta.glob("../src/**/*.ts", { query: "?raw", import: "default", eager: true }) as Record<string, string>;
+const sources = import.meta.glob(["../src/**/*.ts", "../src/**/*.tsx"], { query: "?raw", import: "default", eager: true }) as Record<string, string>;
 
 interface Edge {
   from: string; // e.g. "listener/receive.ts"
@@ -49,6 +49,8 @@ const ALLOWED: Record<string, string[]> = {
   apple: ["passes", "projects", "db", "lib"],
   google: ["passes", "projects", "db", "lib"],
   api: ["passes", "projects", "listener", "callbacks", "lib", "env"],
+  // An edge like api: domain doors and lib, never api, apple, google or another edge's routes/consumer.
+  dashboard: ["passes", "projects", "listener", "callbacks", "lib", "env"],
 };
 /** Folders entered from outside only through their index.ts. */
 const DOORS = ["passes", "projects", "listener", "callbacks", "apple", "google"];
@@ -81,9 +83,17 @@ describe("dependency direction", () => {
     expect(bad).toEqual([]);
   });
 
+  it("keeps the dashboard off other edges' routes and consumers", () => {
+    const bad = edges()
+      .filter((e) => e.fromDir === "dashboard" && e.toDir !== "dashboard" && (e.to.endsWith("/routes") || e.to.endsWith("/consumer") || ["api", "apple", "google"].includes(e.toDir)))
+      .map((e) => `${e.from} -> ${e.spec}`);
+    expect(bad).toEqual([]);
+    expect(Object.keys(sources).some((f) => f.endsWith(".tsx"))).toBe(true);
+  });
+
   it("keeps drizzle out of routes and lib", () => {
     const bad = edges()
-      .filter((e) => (e.fromDir === "api" || e.fromDir === "lib" || e.from.endsWith("routes.ts")) && e.spec.startsWith("drizzle-orm"))
+      .filter((e) => (e.fromDir === "api" || e.fromDir === "lib" || e.fromDir === "dashboard" || /routes\.tsx?$/.test(e.from)) && e.spec.startsWith("drizzle-orm"))
       .map((e) => `${e.from} -> ${e.spec}`);
     expect(bad).toEqual([]);
   });

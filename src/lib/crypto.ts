@@ -106,3 +106,58 @@ export async function decryptSecret(masterKeyB64: string, sealed: string, contex
   );
   return decoder.decode(pt);
 }
+
+// --- Keys derived from MASTER_KEY (HKDF-SHA256, RFC 5869) ------------------------------------------
+// One master secret, many purposes: each use names its own `info`, so a key for one purpose (dashboard
+// sessions, holder-page tokens) is independent of every other and of the at-rest AES key above.
+
+const derivedCache = new Map<string, Promise<CryptoKey>>();
+
+export type DerivedKeyUse = "aes-gcm" | "hmac";
+
+/** A non-extractable key for `use`, derived from MASTER_KEY with HKDF-SHA256 under `info`. */
+export function deriveKey(masterKeyB64: string, info: string, use: DerivedKeyUse): Promise<CryptoKey> {
+  const id = `${use}\u0000${info}\u0000${masterKeyB64}`;
+  let key = derivedCache.get(id);
+  if (!key) {
+    key = (async () => {
+      const base = await crypto.subtle.importKey("raw", fromBase64(masterKeyB64), "HKDF", false, ["deriveKey"]);
+      const hkdf = { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info: encoder.encode(info) };
+      return use === "aes-gcm"
+        ? crypto.subtle.deriveKey(hkdf, base, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"])
+        : crypto.subtle.deriveKey(hkdf, base, { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign"]);
+    })();
+    key.catch(() => derivedCache.delete(id));
+    derivedCache.set(id, key);
+  }
+  return key;
+}
+
+export async function hmacWithKey(key: CryptoKey, message: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
+}
+
+export function fromBase64Url(s: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*$/.test(s)) throw new Error("not base64url");
+  const b64 = s.replace(/-/g, "+").replace(/_/g, "/");
+  return fromBase64(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
+}
+
+/** AES-GCM with a derived key: `<iv base64url>.<ciphertext base64url>`, `aad` bound as additional data. */
+export async function sealWithKey(key: CryptoKey, plaintext: string, aad: string): Promise<string> {
+  const iv = randomBytes(12);
+  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: encoder.encode(aad) }, key, encoder.encode(plaintext));
+  return `${toBase64Url(iv)}.${toBase64Url(new Uint8Array(ct))}`;
+}
+
+/** The plaintext of `sealWithKey`, or null when the value is malformed, forged or sealed for another `aad`. */
+export async function openWithKey(key: CryptoKey, sealed: string, aad: string): Promise<string | null> {
+  const [ivB64, ctB64, extra] = sealed.split(".");
+  if (!ivB64 || !ctB64 || extra !== undefined) return null;
+  try {
+    const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: fromBase64Url(ivB64), additionalData: encoder.encode(aad) }, key, fromBase64Url(ctB64));
+    return decoder.decode(pt);
+  } catch {
+    return null;
+  }
+}

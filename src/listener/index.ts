@@ -11,3 +11,5 @@ export {
 } from "./integrations";
 export { listEvents, replayEvent, purgeOldEvents } from "./event-log";
 export { createIntegrationBody, patchIntegrationBody } from "./schemas";
+export { expectedPayload, checkMapping, FIELD_ACTIONS, type FieldMapping } from "./mapping";
+export { INTEGRATION_ACTIONS } from "./schemas";

@@ -6,3 +6,7 @@ export { templateBody, createPassBody, updatePassBody, statusBody, PASS_ID_KEY }
 export { isBlank } from "./fields";
 export { completeOutboxTask, consumePushes, sweepOutbox } from "./outbox";
 export { type Receipt, type ReceiptAnswer } from "./receipt";
+export { searchPasses, getPassHistory, PASS_FILTERS, type PassFilter } from "./search";
+export { passPublicToken, passPageUrl, findPassByPublicToken, type PublicPass } from "./links";
+export { PASS_STATUSES } from "./transitions";
+export type { PassView, TemplateView } from "./view";

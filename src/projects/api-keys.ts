@@ -43,8 +43,12 @@ export async function verifyBasicAuth(env: Pick<Env, "DB">, header: string | und
   }
   const colon = decoded.indexOf(":");
   if (colon < 1) return err({ reason: "malformed" });
-  const key = decoded.slice(0, colon);
-  const secret = decoded.slice(colon + 1);
+  return verifyKeySecret(env, decoded.slice(0, colon), decoded.slice(colon + 1));
+}
+
+/** Checks an API key and its secret (Basic auth, and the dashboard's sign-in form). */
+export async function verifyKeySecret(env: Pick<Env, "DB">, key: string, secret: string): Promise<Result<{ projectId: string; key: string }, BasicAuthFailure>> {
+  if (!key || key.length > 200 || secret.length > 500) return err({ reason: "malformed" });
   const row = await findApiKey(getDb(env.DB), key);
   // Hash even when the key is unknown, so both paths cost the same.
   const presented = await sha256Hex(secret);
@@ -61,4 +65,9 @@ export async function verifyOperator(env: Pick<Env, "ADMIN_TOKEN">, header: stri
   const m = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
   if (!m || !env.ADMIN_TOKEN) return false;
   return constantTimeEqual(m[1], env.ADMIN_TOKEN);
+}
+
+/** Whether `key` is still one of the project's API keys (a dashboard session ends with its key). */
+export async function apiKeyExists(env: Pick<Env, "DB">, projectId: string, key: string): Promise<boolean> {
+  return (await findApiKey(getDb(env.DB), key))?.projectId === projectId;
 }

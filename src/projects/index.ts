@@ -1,5 +1,5 @@
 /** The projects domain: projects, API keys, operator auth, idempotency of admin writes. */
 export { createProject, getProject } from "./create";
-export { createApiKey, deleteApiKey, verifyBasicAuth, verifyOperator } from "./api-keys";
+export { apiKeyExists, createApiKey, deleteApiKey, verifyBasicAuth, verifyKeySecret, verifyOperator, type BasicAuthFailure } from "./api-keys";
 export { beginIdempotent, finishIdempotent, refuseIdempotent, purgeExpiredIdempotencyKeys, type IdempotencyStart } from "./idempotency";
 export { createProjectBody } from "./schemas";
