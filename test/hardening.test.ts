@@ -406,7 +406,7 @@ describe("our own outages", () => {
         { id: "b", timestamp: new Date(), attempts: 7, body: { outboxId: 2 } },
       ]);
       const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));
-      await consumePushes(batch, env, () => 0.5);
+      await consumePushes(batch, env, [], () => 0.5);
       expect(retries.map((r) => (r.mock.calls[0] as unknown as [{ delaySeconds: number }])[0].delaySeconds)).toEqual([30, 1920]);
     } finally {
       await env.DB.prepare("alter table outbox_away rename to outbox").run();

@@ -2,10 +2,24 @@
  * The pass domain behind the API: the status state machine pair by pair, per-pass ordering through
  * the Durable Object, independence across passes, all-or-nothing batches, and the outbox seam.
  */
-import { createExecutionContext, createScheduledController, evictDurableObject, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, createScheduledController, evictDurableObject, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
+import {
+  consumePushes,
+  failWalletPush,
+  finishWalletPush,
+  noteWalletPushFailure,
+  parseSubject,
+  passSubject,
+  requestWalletPush,
+  walletJob,
+  type ChangeSubscriber,
+  type PushTask,
+  type WalletChange,
+  type WalletTask,
+} from "../src/passes";
 import { call, history, newPass, newProject, newTemplate, type TestProject } from "./support/http";
 
 const STATUSES = ["active", "expired", "voided", "redeemed"] as const;
@@ -211,7 +225,7 @@ describe("the after-change seam (outbox + pushes queue)", () => {
     const t = await newTemplate(p);
     const pass = await newPass(p, t, "lost");
     const old = Date.now() - 10 * 60 * 1000;
-    const { id } = (await env.DB.prepare("insert into outbox (pass_id, version, sends, created_at) values (?, 1, 0, ?) returning id").bind(pass.id, old).first<{ id: number }>())!;
+    const { id } = (await env.DB.prepare("insert into outbox (project_id, pass_id, template_id, version, sends, created_at) values (?, ?, ?, 1, 0, ?) returning id").bind(p.id, pass.id, t, old).first<{ id: number }>())!;
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, ctx);
     await waitOnExecutionContext(ctx);
@@ -287,5 +301,85 @@ describe("history in the pass's own Durable Object", () => {
     expect((await history(p, pass.id)).map((e) => e.version)).toEqual([1]);
     expect((await call(`/v1/pass/${pass.id}`, { method: "PUT", auth: p.auth, body: { fields: { points: 2 } } })).body.version).toBe(2);
     expect((await history(p, pass.id)).map((e) => e.version)).toEqual([1, 2]);
+  });
+});
+
+describe("wallet hand-off: subscribers and push jobs", () => {
+  it("hands each change to every wallet and deletes the outbox row only when all of them succeeded", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const pass = await newPass(p, t, "handoff");
+    const insert = (cols: string, vals: unknown[]) =>
+      env.DB.prepare(`insert into outbox (${cols}) values (${vals.map(() => "?").join(", ")}) returning id`).bind(...vals).first<{ id: number }>();
+    const passTask = (await insert("project_id, pass_id, template_id, version, created_at", [p.id, pass.id, t, 5, 1234]))!.id;
+    const templateTask = (await insert("project_id, template_id, version, created_at", [p.id, t, 999, 999]))!.id;
+    const seen: WalletChange[] = [];
+    let failGoogle = true;
+    const apple: ChangeSubscriber = async (c) => void seen.push(c);
+    const google: ChangeSubscriber = async () => {
+      if (failGoogle) throw new Error("google side down");
+    };
+    const batch = () =>
+      createMessageBatch<PushTask>("passhook-pushes", [
+        { id: "a", timestamp: new Date(), attempts: 1, body: { outboxId: passTask } },
+        { id: "b", timestamp: new Date(), attempts: 1, body: { outboxId: templateTask } },
+      ]);
+    const quiet = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const first = batch();
+    const retried = first.messages.map((m) => vi.spyOn(m, "retry"));
+    await consumePushes(first, env, [apple, google], () => 0.5);
+    expect(retried.every((r) => r.mock.calls.length === 1)).toBe(true);
+    quiet.mockRestore();
+    expect(seen).toEqual([
+      { kind: "pass", projectId: p.id, passId: pass.id, templateId: t, version: 5, at: 1234 },
+      { kind: "template", projectId: p.id, templateId: t, at: 999 },
+    ]);
+    const left = async () => (await env.DB.prepare("select count(*) as n from outbox where id in (?, ?)").bind(passTask, templateTask).first<{ n: number }>())!.n;
+    expect(await left()).toBe(2);
+    failGoogle = false;
+    const second = batch();
+    const acked = second.messages.map((m) => vi.spyOn(m, "ack"));
+    await consumePushes(second, env, [apple, google], () => 0.5);
+    expect(acked.every((a) => a.mock.calls.length === 1)).toBe(true);
+    expect(await left()).toBe(0);
+  });
+
+  it("writes a template change task with every template save", async () => {
+    const p = await newProject();
+    const seq = async () => (await env.DB.prepare("select seq from sqlite_sequence where name = 'outbox'").first<{ seq: number }>())?.seq ?? 0;
+    const before = await seq();
+    const t = await newTemplate(p);
+    const r = await call(`/v1/template/${t}`, { method: "PUT", auth: p.auth, body: { name: "Renamed", passType: "loyalty", fields: [{ key: "name", label: "Name", type: "text" }] } });
+    expect(r.status).toBe(200);
+    expect(await seq()).toBe(before + 2);
+  });
+
+  it("coalesces changes into one due job per wallet and subject, and keeps a failed job's record", async () => {
+    const p = await newProject();
+    const sent: WalletTask[] = [];
+    const queue = { send: async (t: WalletTask) => void sent.push(t), sendBatch: async () => undefined } as unknown as Queue;
+    const task = { wallet: "google" as const, subject: passSubject(4242) };
+    const ask = (wantedAt: number) => requestWalletPush(env, queue, { ...task, projectId: p.id, wantedAt }, wantedAt);
+    expect(await ask(100)).toBe(true);
+    expect(await ask(90)).toBe(true); // an older change does not move wanted back
+    expect((await walletJob(env, task))!).toMatchObject({ wantedAt: 100, doneAt: 0, state: "pending", due: true });
+    await ask(200);
+    // Shown as of 100 while 200 arrived: still pending (200's own message carries it).
+    await finishWalletPush(env, task, 100, 300);
+    expect((await walletJob(env, task))!).toMatchObject({ doneAt: 100, state: "pending", due: true });
+    await finishWalletPush(env, task, 200, 301);
+    expect((await walletJob(env, task))!).toMatchObject({ doneAt: 200, state: "done", due: false });
+    expect(await ask(150)).toBe(false); // already shown: nothing sent
+    expect(sent).toHaveLength(3);
+    await ask(400);
+    await noteWalletPushFailure(env, task, "HTTP 503", 401);
+    await failWalletPush(env, task, "HTTP 503 after 10 tries", 402);
+    expect((await walletJob(env, task))!).toMatchObject({ state: "failed", lastError: "HTTP 503 after 10 tries", attempts: 1, due: false });
+    expect(await ask(500)).toBe(true); // a newer change revives it
+    expect((await walletJob(env, task))!).toMatchObject({ state: "pending", attempts: 0 });
+    expect(parseSubject("p:12")).toEqual({ kind: "pass", id: 12 });
+    expect(parseSubject("t:3")).toEqual({ kind: "template", id: 3 });
+    expect(parseSubject("p:0")).toBeNull();
+    expect(parseSubject("x:1")).toBeNull();
   });
 });

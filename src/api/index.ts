@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { projectAuth, sameProject } from "./auth";
 import { callbackRoutes } from "./callback-settings";
+import { credentialRoutes } from "./credentials";
 import { idempotency } from "./idempotency";
 import { integrationRoutes } from "./integrations";
 import { passRoutes } from "./passes";
@@ -21,7 +22,7 @@ export function buildApi(extra: Hono<AppEnv>[] = []): Hono<AppEnv> {
   for (const prefix of PROJECT_PREFIXES) api.use(prefix, projectAuth, idempotency);
   api.use("/v1/project/:projectId", sameProject);
   api.use("/v1/project/:projectId/*", sameProject);
-  for (const r of [projectRoutes, templateRoutes, passRoutes, integrationRoutes, callbackRoutes, ...extra]) api.route("/", r);
+  for (const r of [projectRoutes, templateRoutes, passRoutes, integrationRoutes, callbackRoutes, credentialRoutes, ...extra]) api.route("/", r);
   return api;
 }
 export { openApiDocument, documentedRoutes } from "./openapi";

@@ -51,6 +51,8 @@ const ops: Op[] = [
   { method: "post", path: "/v1/integration/{integrationId}/rotate", summary: "Issue a new listener URL", auth: "project", ok: [200, "Integration with the new `listenerUrl`"] },
   { method: "get", path: "/v1/integration/{integrationId}/events", summary: "The inbound event log, newest first", auth: "project", query: ["cursor", "limit"], ok: [200, "`{events, nextCursor}`"] },
   { method: "post", path: "/v1/integration/{integrationId}/events/{eventId}/replay", summary: "Run a logged body through the current mapping", auth: "project", ok: [200, "The new event"], errors: [409] },
+  { method: "get", path: "/v1/project/{projectId}/credentials", summary: "Wallet credential summaries (never key material)", auth: "project", ok: [200, "`{apple, google}`: a summary or null each"] },
+  { method: "delete", path: "/v1/project/{projectId}/credentials/{wallet}", summary: "Delete a wallet's credentials (`apple` or `google`)", auth: "project", ok: [204, "Deleted"], errors: [404] },
   { method: "post", path: "/hooks/{token}", summary: "Listener: run the integration's action (JSON or form body)", auth: "listener", ok: [200, "`{passId, externalId, action, status, version, ignoredFields}` (201 when created)"], errors: [400, 401, 404, 409, 410, 413, 415, 429] },
   { method: "post", path: "/v1/project/{projectId}/settings/callback", summary: "Register the callback server", auth: "project", body: registerBody, ok: [200, "Callback spec (header values masked); `signingSecret` on first registration"], errors: [400] },
   { method: "get", path: "/v1/project/{projectId}/settings/callback", summary: "Get the callback registration", auth: "project", ok: [200, "Callback spec (header values masked)"] },

@@ -29,6 +29,10 @@ export class TtlCache<K, V> {
     while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as K);
   }
 
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
   /** Forgets every entry whose value matches. */
   forgetWhere(match: (value: V) => boolean): void {
     for (const [k, e] of this.entries) if (match(e.value)) this.entries.delete(k);

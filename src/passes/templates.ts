@@ -6,7 +6,9 @@ import { getDb } from "../db/client";
 import { deleteUnusedTemplate, findTemplate, insertTemplate, listTemplatesOfProject, updateTemplate } from "../db/queries/templates";
 import type { TemplateRecord } from "../db/schema";
 import { AppError, notFound } from "../lib/errors";
+import { logError } from "../lib/log";
 import { TtlCache } from "../lib/ttl-cache";
+import type { PushTask } from "./pass-object";
 import type { TemplateBody } from "./schemas";
 import { templateView } from "./view";
 
@@ -46,8 +48,24 @@ const toWrite = (b: TemplateBody) => ({
   google: b.google ?? null,
 });
 
-export async function createTemplate(scope: ProjectScope, body: TemplateBody, now = Date.now()) {
-  return templateView(await insertTemplate(getDb(scope.env.DB), scope.projectId, toWrite(body), now));
+/** Writes go with a wallet change task (outbox), so a wallet can create or update what it shows. */
+export interface TemplateWriteScope extends ProjectScope {
+  env: Pick<Env, "DB" | "PUSHES_QUEUE">;
+}
+
+export async function createTemplate(scope: TemplateWriteScope, body: TemplateBody, now = Date.now()) {
+  const { row, outboxId } = await insertTemplate(getDb(scope.env.DB), scope.projectId, toWrite(body), now);
+  await handOff(scope, outboxId);
+  return templateView(row);
+}
+
+/** A lost send is not fatal: the outbox row is committed and the cron sweep sends it again. */
+async function handOff(scope: TemplateWriteScope, outboxId: number) {
+  try {
+    await scope.env.PUSHES_QUEUE.send({ outboxId } satisfies PushTask);
+  } catch (e) {
+    logError("queue send failed; the sweep will retry", e, { queue: "pushes" });
+  }
 }
 
 export async function listTemplates(scope: ProjectScope) {
@@ -58,11 +76,15 @@ export async function getTemplate(scope: ProjectScope, templateId: number) {
   return templateView(await ownedTemplate(scope, templateId));
 }
 
-/** Replaces a template. Existing passes keep their values; later writes are checked against the new fields. */
-export async function replaceTemplate(scope: ProjectScope, templateId: number, body: TemplateBody, now = Date.now()) {
+/**
+ * Replaces a template. Existing passes keep their values; later writes are checked against the new
+ * fields. The wallets hear of it (outbox), so every holder's pass shows the new design.
+ */
+export async function replaceTemplate(scope: TemplateWriteScope, templateId: number, body: TemplateBody, now = Date.now()) {
   await ownedTemplate(scope, templateId);
-  const row = await updateTemplate(getDb(scope.env.DB), templateId, toWrite(body), now);
+  const { row, outboxId } = await updateTemplate(getDb(scope.env.DB), templateId, scope.projectId, toWrite(body), now);
   templateCache.forgetWhere((t) => t.id === templateId);
+  await handOff(scope, outboxId);
   return templateView(row);
 }
 

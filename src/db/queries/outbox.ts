@@ -1,12 +1,23 @@
-/** Outbox rows: "a pass changed" tasks for the wallet push queue, deleted once taken. */
-import { eq, sql } from "drizzle-orm";
+/** Outbox rows: "something wallets show changed" tasks for the pushes queue, deleted once handed on. */
+import { inArray, sql } from "drizzle-orm";
 import type { Db } from "../client";
+import { chunks, IDS_PER_STATEMENT } from "./deliveries";
 import { outbox } from "../schema";
 
-/** Deletes a task's row. Returns the pass and version it announced, or null for a duplicate message. */
-export async function takeOutbox(db: Db, id: number) {
-  const rows = await db.delete(outbox).where(eq(outbox.id, id)).returning({ id: outbox.id, passId: outbox.passId, version: outbox.version });
-  return rows[0] ?? null;
+export type OutboxRecord = typeof outbox.$inferSelect;
+
+/** The rows of a batch of tasks (missing ones were taken already: duplicate messages). */
+export async function findOutbox(db: Db, ids: number[]): Promise<OutboxRecord[]> {
+  if (!ids.length) return [];
+  const parts = await Promise.all(chunks(ids, IDS_PER_STATEMENT).map((part) => db.select().from(outbox).where(inArray(outbox.id, part))));
+  return parts.flat();
+}
+
+/** Deletes handed-on rows, chunked to D1's parameter limit, in one batch. */
+export async function deleteOutbox(db: Db, ids: number[]): Promise<void> {
+  if (!ids.length) return;
+  const [first, ...rest] = chunks(ids, IDS_PER_STATEMENT).map((part) => db.delete(outbox).where(inArray(outbox.id, part)));
+  await db.batch([first, ...rest]);
 }
 
 /**
@@ -20,4 +31,9 @@ export async function claimStaleOutbox(db: Db, before: number, now: number, limi
     .where(sql`${outbox.id} in (select id from outbox where coalesce(sent_at, created_at) < ${before} limit ${limit})`)
     .returning({ id: outbox.id });
   return rows.map((r) => r.id);
+}
+
+/** A template change's task, to write in the same batch as the template. */
+export function templateChangeTask(db: Db, t: { projectId: string; templateId: number; updatedAt: number }) {
+  return db.insert(outbox).values({ projectId: t.projectId, templateId: t.templateId, version: t.updatedAt, createdAt: t.updatedAt }).returning({ id: outbox.id });
 }

@@ -63,7 +63,10 @@ export async function writePassChange(db: Db, w: PassWrite, extra: readonly Batc
         .set({ status: pass.status, fields: pass.fields, version: pass.version, updatedAt: pass.updatedAt, archivedAt: pass.archivedAt })
         .where(eq(passes.id, pass.id))
         .returning();
-  const task = db.insert(outbox).values({ passId: passIdIn(w) as number, version: pass.version, createdAt: w.now }).returning({ id: outbox.id });
+  const task = db
+    .insert(outbox)
+    .values({ projectId: pass.projectId, passId: passIdIn(w) as number, templateId: pass.templateId, version: pass.version, createdAt: w.now })
+    .returning({ id: outbox.id });
   const [rows, tasks] = await db.batch([main, task, ...extra]);
   const stored = (rows as PassRecord[])[0];
   const outboxId = (tasks as { id: number }[])[0]?.id;

@@ -1,16 +1,24 @@
 /** Template rows. Ownership is checked by the caller against the row's projectId. */
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { integrations, templates, type TemplateRecord } from "../schema";
+import { integrations, outbox, templates, type TemplateRecord } from "../schema";
+import { templateChangeTask } from "./outbox";
 
 export type TemplateWrite = Pick<TemplateRecord, "name" | "passType" | "fields" | "apple" | "google">;
 
-export async function insertTemplate(db: Db, projectId: string, t: TemplateWrite, now: number): Promise<TemplateRecord> {
-  const rows = await db
-    .insert(templates)
-    .values({ ...t, projectId, createdAt: now, updatedAt: now })
-    .returning();
-  return rows[0];
+/** Inserts a template and its wallet change task in one batch. */
+export async function insertTemplate(db: Db, projectId: string, t: TemplateWrite, now: number): Promise<{ row: TemplateRecord; outboxId: number }> {
+  const [rows, tasks] = await db.batch([
+    db
+      .insert(templates)
+      .values({ ...t, projectId, createdAt: now, updatedAt: now })
+      .returning(),
+    db
+      .insert(outbox)
+      .values({ projectId, templateId: sql`last_insert_rowid()` as unknown as number, version: now, createdAt: now })
+      .returning({ id: outbox.id }),
+  ]);
+  return { row: rows[0], outboxId: tasks[0].id };
 }
 
 export async function findTemplate(db: Db, id: number): Promise<TemplateRecord | null> {
@@ -22,13 +30,17 @@ export async function listTemplatesOfProject(db: Db, projectId: string): Promise
   return db.select().from(templates).where(eq(templates.projectId, projectId)).orderBy(asc(templates.id));
 }
 
-export async function updateTemplate(db: Db, id: number, t: TemplateWrite, now: number): Promise<TemplateRecord> {
-  const rows = await db
-    .update(templates)
-    .set({ ...t, updatedAt: now })
-    .where(eq(templates.id, id))
-    .returning();
-  return rows[0];
+/** Updates a template and writes its wallet change task in one batch. */
+export async function updateTemplate(db: Db, id: number, projectId: string, t: TemplateWrite, now: number): Promise<{ row: TemplateRecord; outboxId: number }> {
+  const [rows, tasks] = await db.batch([
+    db
+      .update(templates)
+      .set({ ...t, updatedAt: now })
+      .where(eq(templates.id, id))
+      .returning(),
+    templateChangeTask(db, { projectId, templateId: id, updatedAt: now }),
+  ]);
+  return { row: rows[0], outboxId: tasks[0].id };
 }
 
 /** Deletes a template only when no pass or integration uses it; false otherwise. */

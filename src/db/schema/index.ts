@@ -2,3 +2,4 @@ export * from "./projects";
 export * from "./passes";
 export * from "./listener";
 export * from "./callbacks";
+export * from "./wallets";

@@ -83,13 +83,16 @@ export const passEvents = sqliteTable(
 );
 
 /**
- * Outbox of "a pass changed" tasks for the wallet push queue, written in the same batch as the
- * change and deleted when the consumer has done its work, so the table holds only what is in flight:
- * no index, and the cron sweep's scan for rows the queue never took stays small.
+ * Outbox of "something wallets show changed" tasks for the pushes queue, written in the same batch
+ * as the change and deleted when every wallet has recorded its work, so the table holds only what is
+ * in flight: no index, and the cron sweep's scan for rows the queue never took stays small. A row
+ * names a pass (`pass_id`, its new `version`) or a template (`template_id`, `version` = its updatedAt).
  */
 export const outbox = sqliteTable("outbox", {
   id: integer("id").primaryKey({ autoIncrement: true }),
-  passId: integer("pass_id").notNull(),
+  projectId: text("project_id").notNull(),
+  passId: integer("pass_id"),
+  templateId: integer("template_id"),
   version: integer("version").notNull(),
   sends: integer("sends").notNull().default(0),
   createdAt: integer("created_at").notNull(),

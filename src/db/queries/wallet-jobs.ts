@@ -1,0 +1,86 @@
+/**
+ * Wallet push jobs (schema/wallets.ts): one row per (wallet, subject), coalescing changes. Every
+ * statement is a single-row upsert or compare-and-set, so concurrent consumers and dispatchers agree
+ * without reading first.
+ */
+import { and, eq, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import { walletJobs, type WalletJobRecord, type WalletName } from "../schema";
+
+/** Asks for the subject's newest change to be shown; returns whether the job is due (wanted past done). */
+export async function requestWalletJob(db: Db, j: { wallet: WalletName; subject: string; projectId: string; wantedAt: number; now: number }): Promise<boolean> {
+  const rows = await db
+    .insert(walletJobs)
+    .values({ wallet: j.wallet, subject: j.subject, projectId: j.projectId, wantedAt: j.wantedAt, state: "pending", createdAt: j.now, updatedAt: j.now })
+    .onConflictDoUpdate({
+      target: [walletJobs.wallet, walletJobs.subject],
+      set: {
+        wantedAt: sql`max(${walletJobs.wantedAt}, excluded.wanted_at)`,
+        state: sql`case when max(${walletJobs.wantedAt}, excluded.wanted_at) > ${walletJobs.doneAt} then 'pending' else ${walletJobs.state} end`,
+        attempts: sql`case when excluded.wanted_at > ${walletJobs.wantedAt} then 0 else ${walletJobs.attempts} end`,
+        updatedAt: j.now,
+      },
+    })
+    .returning({ wantedAt: walletJobs.wantedAt, doneAt: walletJobs.doneAt });
+  const r = rows[0];
+  return !!r && r.wantedAt > r.doneAt;
+}
+
+export async function findWalletJob(db: Db, wallet: WalletName, subject: string): Promise<WalletJobRecord | null> {
+  const rows = await db.select().from(walletJobs).where(and(eq(walletJobs.wallet, wallet), eq(walletJobs.subject, subject))).limit(1);
+  return rows[0] ?? null;
+}
+
+/**
+ * Records that the state as of `shownAt` reached the wallet. The job stays pending when a newer change
+ * arrived meanwhile (its own message carries it).
+ */
+export async function completeWalletJob(db: Db, wallet: WalletName, subject: string, shownAt: number, now: number): Promise<void> {
+  await db
+    .update(walletJobs)
+    .set({
+      doneAt: sql`max(${walletJobs.doneAt}, ${shownAt})`,
+      state: sql`case when ${walletJobs.wantedAt} > max(${walletJobs.doneAt}, ${shownAt}) then 'pending' else 'done' end`,
+      attempts: 0,
+      lastError: null,
+      updatedAt: now,
+    })
+    .where(and(eq(walletJobs.wallet, wallet), eq(walletJobs.subject, subject)));
+}
+
+/** Counts a failed try (with its reason) on a job that will be retried. */
+export async function noteWalletJobAttempt(db: Db, wallet: WalletName, subject: string, error: string, now: number): Promise<void> {
+  await db
+    .update(walletJobs)
+    .set({ attempts: sql`${walletJobs.attempts} + 1`, lastError: error, updatedAt: now })
+    .where(and(eq(walletJobs.wallet, wallet), eq(walletJobs.subject, subject)));
+}
+
+/** Marks a job failed for good (its retries ran out, or the wallet refused it), keeping its record. */
+export async function failWalletJob(db: Db, wallet: WalletName, subject: string, error: string, now: number): Promise<void> {
+  await db
+    .update(walletJobs)
+    .set({ state: "failed", lastError: error, updatedAt: now })
+    .where(and(eq(walletJobs.wallet, wallet), eq(walletJobs.subject, subject), eq(walletJobs.state, "pending")));
+}
+
+/** Pending jobs untouched since `before` (their message was lost): bumps them and returns them to re-send. */
+export async function claimStaleWalletJobs(db: Db, before: number, now: number, limit: number) {
+  return db
+    .update(walletJobs)
+    .set({ updatedAt: now })
+    .where(
+      sql`(${walletJobs.wallet}, ${walletJobs.subject}) in (select wallet, subject from wallet_jobs where state = 'pending' and updated_at < ${before} order by updated_at limit ${limit})`,
+    )
+    .returning({ wallet: walletJobs.wallet, subject: walletJobs.subject });
+}
+
+export async function listWalletJobs(db: Db, projectId: string, wallet: WalletName, state: WalletJobRecord["state"], limit: number) {
+  return db
+    .select()
+    .from(walletJobs)
+    .where(and(eq(walletJobs.projectId, projectId), eq(walletJobs.wallet, wallet), eq(walletJobs.state, state)))
+    .orderBy(walletJobs.updatedAt)
+    .limit(limit);
+}
+

@@ -1,0 +1,85 @@
+/**
+ * @module passes/wallet-jobs
+ * Push jobs, shared by both wallets: one row per (wallet, subject) coalescing changes (schema/wallets.ts),
+ * and an id-only message on the wallet's own queue. A wallet's consumer loads the job, shows the
+ * subject's current state, and marks the job done only after the wallet accepted it; its retries back
+ * off, and when they run out the job is marked failed with its last error and kept. A later change
+ * makes it pending again. The cron sweep re-sends pending jobs whose message was lost.
+ */
+import { getDb } from "../db/client";
+import {
+  claimStaleWalletJobs,
+  completeWalletJob,
+  failWalletJob,
+  findWalletJob,
+  noteWalletJobAttempt,
+  requestWalletJob,
+} from "../db/queries/wallet-jobs";
+import type { WalletJobRecord, WalletName } from "../db/schema";
+import { MINUTE } from "../lib/time";
+
+/** A wallet queue's message: ids only. */
+export interface WalletTask {
+  wallet: WalletName;
+  subject: string;
+}
+
+export type { WalletJobRecord };
+
+export const passSubject = (passId: number) => `p:${passId}`;
+export const templateSubject = (templateId: number) => `t:${templateId}`;
+
+/** `p:<passId>` or `t:<templateId>`, or null for anything else. */
+export function parseSubject(subject: string): { kind: "pass" | "template"; id: number } | null {
+  const m = /^([pt]):([1-9][0-9]{0,15})$/.exec(subject);
+  if (!m) return null;
+  const id = Number(m[2]);
+  return Number.isSafeInteger(id) ? { kind: m[1] === "p" ? "pass" : "template", id } : null;
+}
+
+type JobEnv = Pick<Env, "DB">;
+
+/** Asks a wallet to show the subject's state as of `wantedAt`; sends its task when the job is due. */
+export async function requestWalletPush(
+  env: JobEnv,
+  queue: Queue,
+  job: { wallet: WalletName; subject: string; projectId: string; wantedAt: number },
+  now = Date.now(),
+): Promise<boolean> {
+  const due = await requestWalletJob(getDb(env.DB), { ...job, now });
+  if (due) await queue.send({ wallet: job.wallet, subject: job.subject } satisfies WalletTask);
+  return due;
+}
+
+/** The job a task names, or null when it is gone; `due` says whether there is anything to show. */
+export async function walletJob(env: JobEnv, task: WalletTask): Promise<(WalletJobRecord & { due: boolean }) | null> {
+  const job = await findWalletJob(getDb(env.DB), task.wallet, task.subject);
+  return job ? { ...job, due: job.state === "pending" && job.wantedAt > job.doneAt } : null;
+}
+
+/** The wallet accepted the subject's state as of `shownAt` (the job's wantedAt when the push began). */
+export async function finishWalletPush(env: JobEnv, task: WalletTask, shownAt: number, now = Date.now()): Promise<void> {
+  await completeWalletJob(getDb(env.DB), task.wallet, task.subject, shownAt, now);
+}
+
+/** A failed try that will be retried. */
+export async function noteWalletPushFailure(env: JobEnv, task: WalletTask, error: string, now = Date.now()): Promise<void> {
+  await noteWalletJobAttempt(getDb(env.DB), task.wallet, task.subject, error, now);
+}
+
+/** Retries ran out, or the wallet refused for good: the job is failed, its record kept. */
+export async function failWalletPush(env: JobEnv, task: WalletTask, error: string, now = Date.now()): Promise<void> {
+  await failWalletJob(getDb(env.DB), task.wallet, task.subject, error, now);
+}
+
+export const WALLET_JOB_RESEND_AFTER = 15 * MINUTE;
+
+/** Re-sends pending jobs untouched for 15 minutes (their message was lost) to their wallet's queue. */
+export async function sweepWalletJobs(env: JobEnv, queues: Record<WalletName, Queue>, now = Date.now()): Promise<number> {
+  const stale = await claimStaleWalletJobs(getDb(env.DB), now - WALLET_JOB_RESEND_AFTER, now, 100);
+  for (const wallet of ["apple", "google"] as const) {
+    const tasks = stale.filter((s) => s.wallet === wallet);
+    if (tasks.length) await queues[wallet].sendBatch(tasks.map((t) => ({ body: { wallet, subject: t.subject } satisfies WalletTask })));
+  }
+  return stale.length;
+}
