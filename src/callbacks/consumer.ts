@@ -22,12 +22,14 @@ import { getDb, type Db } from "../db/client";
 import {
   failPendingDelivery,
   findCallbackSettings,
+  findDeliveriesWithPass,
   findDeliveryWithPass,
   markDeadLettered,
   notePendingDelivery,
   recordAttempt,
   type DeliveryWithPass,
 } from "../db/queries/callbacks";
+import type { CallbackSettingsRecord } from "../db/schema";
 import { crashRetryDelay } from "../lib/backoff";
 import { readLimited } from "../lib/body";
 import { newId } from "../lib/ids";
@@ -56,34 +58,79 @@ export interface ConsumerDeps {
 export async function consumeCallbacks(batch: MessageBatch<DeliveryTask>, env: ConsumerEnv, deps: ConsumerDeps = { random: Math.random }) {
   const schedule = parseRetrySchedule(env.CALLBACK_RETRY_SCHEDULE);
   const egress = createLimiter(OUTBOUND_CONNECTIONS);
+  const crashed = (msg: Message<DeliveryTask>, e: unknown) => {
+    // Our own failure (D1, DO, queue), not the customer's: redeliver later; the row is unchanged.
+    const delaySeconds = crashRetryDelay(msg.attempts, deps.random());
+    logError("callback consumer error; retrying", e, { deliveryId: msg.body?.deliveryId, attempts: msg.attempts, delaySeconds });
+    msg.retry({ delaySeconds });
+  };
+  const db = getDb(env.DB);
+  // One read for the whole batch's deliveries, and one per project for its registration (decrypted once).
+  let found: Map<string, DeliveryWithPass>;
+  try {
+    found = await findDeliveriesWithPass(db, batch.messages.map((m) => m.body.deliveryId));
+  } catch (e) {
+    for (const msg of batch.messages) crashed(msg, e);
+    return;
+  }
+  const registrations = new Map<string, Promise<Registration | null>>();
+  const registrationOf = (projectId: string, now: number) => {
+    let r = registrations.get(projectId);
+    if (!r) {
+      r = loadRegistration(env, projectId, now);
+      registrations.set(projectId, r);
+      r.catch(() => registrations.delete(projectId));
+    }
+    return r;
+  };
   await Promise.all(
     batch.messages.map(async (msg) => {
       try {
-        await attempt(msg, env, schedule, deps, egress);
+        await attempt(msg, found.get(msg.body.deliveryId), env, schedule, deps, egress, registrationOf);
       } catch (e) {
-        // Our own failure (D1, DO, queue), not the customer's: redeliver later; the row is unchanged.
-        const delaySeconds = crashRetryDelay(msg.attempts, deps.random());
-        logError("callback consumer error; retrying", e, { deliveryId: msg.body?.deliveryId, attempts: msg.attempts, delaySeconds });
-        msg.retry({ delaySeconds });
+        crashed(msg, e);
       }
     }),
   );
 }
 
-async function attempt(msg: Message<DeliveryTask>, env: ConsumerEnv, schedule: readonly number[], deps: ConsumerDeps, egress: Limiter) {
-  const db = getDb(env.DB);
-  const found = await findDeliveryWithPass(db, msg.body.deliveryId);
+/** A project's callback server, ready to sign with: decrypted headers and the secrets that sign now. */
+interface Registration {
+  row: CallbackSettingsRecord;
+  headers: Record<string, string>;
+  secrets: string[];
+}
+
+async function loadRegistration(env: ConsumerEnv, projectId: string, now: number): Promise<Registration | null> {
+  const row = await findCallbackSettings(getDb(env.DB), projectId);
+  if (!row) return null;
+  if (row.disabledAt) return { row, headers: {}, secrets: [] };
+  return { row, headers: await decryptHeaders(env, row), secrets: await signingSecrets(env, row, now) };
+}
+
+async function attempt(
+  msg: Message<DeliveryTask>,
+  found: DeliveryWithPass | undefined,
+  env: ConsumerEnv,
+  schedule: readonly number[],
+  deps: ConsumerDeps,
+  egress: Limiter,
+  registrationOf: (projectId: string, now: number) => Promise<Registration | null>,
+) {
   // Gone, settled, or already past this attempt: a stale or duplicate message.
   if (!found || found.delivery.status !== "pending" || msg.body.attempt !== found.delivery.attemptCount + 1) return msg.ack();
+  const db = getDb(env.DB);
   const d = found.delivery;
   const now = Date.now();
 
-  const settings = await findCallbackSettings(db, d.projectId);
-  if (!settings || settings.disabledAt) {
+  const registration = await registrationOf(d.projectId, now);
+  if (!registration || registration.row.disabledAt) {
+    const settings = registration?.row;
     const reason = settings ? `callback registration disabled: ${settings.disabledReason ?? "disabled"}` : "no callback registration";
-    if (await failPendingDelivery(db, d.id, reason, now)) {
+    const r = await failPendingDelivery(db, d.id, reason, now);
+    if (r.failed) {
       await park(env, found, d.attemptCount);
-      await settle(env, found);
+      if (r.waiting) await settle(env, found);
     }
     return msg.ack();
   }
@@ -91,15 +138,15 @@ async function attempt(msg: Message<DeliveryTask>, env: ConsumerEnv, schedule: r
   const body = JSON.stringify(callbackBody(d.event, d.payload));
   const ts = Math.floor(now / 1000);
   const headers: Record<string, string> = {
-    ...(await decryptHeaders(env, settings)),
+    ...registration.headers,
     "content-type": "application/json",
     "webhook-id": d.id,
     "webhook-timestamp": String(ts),
-    "webhook-signature": await signatureHeader(await signingSecrets(env, settings, now), d.id, ts, body),
+    "webhook-signature": await signatureHeader(registration.secrets, d.id, ts, body),
   };
 
   const timeoutMs = deps.timeoutMs ?? ATTEMPT_TIMEOUT_MS;
-  const sent = await egress(() => post(callbackUrl(settings.baseUrl, d.event, d.passId), headers, body, timeoutMs, now));
+  const sent = await egress(() => post(callbackUrl(registration.row.baseUrl, d.event, d.passId), headers, body, timeoutMs, now));
   const { statusCode, error, retryAfter } = sent;
   const record = {
     id: newId("attempt"),
@@ -114,30 +161,33 @@ async function attempt(msg: Message<DeliveryTask>, env: ConsumerEnv, schedule: r
 
   const finished = { nextAttemptAt: null, completedAt: Date.now() };
   if (error === null) {
-    if (await recordAttempt(db, d.id, record, { status: "succeeded", tries, ...finished })) await settle(env, found);
+    const r = await recordAttempt(db, d.id, record, { status: "succeeded", tries, ...finished });
+    if (r.recorded && r.waiting) await settle(env, found);
     return msg.ack();
   }
   if (statusCode === 410) {
     // Standard Webhooks: 410 Gone means "stop sending"; the registration is disabled until re-registered.
-    if (await recordAttempt(db, d.id, record, { status: "failed", tries, ...finished })) {
+    const r = await recordAttempt(db, d.id, record, { status: "failed", tries, ...finished });
+    if (r.recorded) {
       await disableCallback(env, d.projectId, "the callback server answered 410 Gone");
       await park(env, found, record.attempt);
-      await settle(env, found);
+      if (r.waiting) await settle(env, found);
     }
     return msg.ack();
   }
   const decision = nextRetry({ schedule, tries, statusCode, retryAfterSeconds: retryAfter, random: deps.random() });
   if (decision.retry) {
     const next = { status: "pending" as const, tries, nextAttemptAt: now + decision.delaySeconds * 1000, completedAt: null };
-    if (await recordAttempt(db, d.id, record, next)) {
+    if ((await recordAttempt(db, d.id, record, next)).recorded) {
       const task: DeliveryTask = { deliveryId: d.id, attempt: record.attempt + 1 };
       await env.CALLBACKS_QUEUE.send(task, { delaySeconds: decision.delaySeconds });
     }
     return msg.ack();
   }
-  if (await recordAttempt(db, d.id, record, { status: "failed", tries, ...finished })) {
+  const r = await recordAttempt(db, d.id, record, { status: "failed", tries, ...finished });
+  if (r.recorded) {
     await park(env, found, record.attempt);
-    await settle(env, found);
+    if (r.waiting) await settle(env, found);
   }
   return msg.ack();
 }

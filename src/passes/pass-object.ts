@@ -17,7 +17,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { getDb, type Db } from "../db/client";
-import { hasCallbackRegistration, claimNextDelivery, requeueDeliveries, writeHolderEvent } from "../db/queries/deliveries";
+import { claimNextDelivery, requeueDeliveries, writeHolderEvent } from "../db/queries/deliveries";
 import { deleteLegacyPassEvents, findPassByTarget, legacyPassEvents, passIdIn, writePassChange } from "../db/queries/passes";
 import { receiptStatements, writeReceipt } from "../db/queries/receipts";
 import type { DeliveryEvent, PassRecord } from "../db/schema";
@@ -187,27 +187,26 @@ export class PassObject extends DurableObject<Env> {
       const now = Date.now();
       const pass = await this.load(target);
       if (!pass) return { ok: false, error: { code: "not_found", message: "Pass not found.", details: null } };
-      const db = this.db();
-      const deliver = input.test || (await hasCallbackRegistration(db, pass.projectId));
-      const deliveryId = deliver ? newId("delivery") : null;
       const details: Record<string, unknown> = { platform: input.platform };
       if (input.personalization) details.personalization = input.personalization;
       // Test sends are not holder events and leave the history alone.
       const seq = input.test ? null : this.log.append({ version: pass.version, kind: "holder", action: input.event, source: input.source, changes: details, at: now });
-      if (deliveryId) {
-        try {
-          await writeHolderEvent(db, {
-            passId: pass.id,
-            event: input.event,
-            now,
-            delivery: { id: deliveryId, projectId: pass.projectId, payload: snapshot(pass, input), isTest: !!input.test },
-          });
-        } catch (e) {
-          if (seq !== null) this.log.remove(seq);
-          throw e;
-        }
-        await this.pump(pass.id, now);
+      const deliveryId = newId("delivery");
+      let written: boolean;
+      let claimed: { id: string; attemptCount: number } | null;
+      try {
+        ({ written, claimed } = await writeHolderEvent(this.db(), {
+          passId: pass.id,
+          event: input.event,
+          now,
+          delivery: { id: deliveryId, projectId: pass.projectId, payload: snapshot(pass, input), isTest: !!input.test },
+        }));
+      } catch (e) {
+        if (seq !== null) this.log.remove(seq);
+        throw e;
       }
+      if (claimed) await this.handOff(() => this.env.CALLBACKS_QUEUE.send({ deliveryId: claimed.id, attempt: claimed.attemptCount + 1 } satisfies DeliveryTask), "callbacks");
+      if (!written) return { ok: true, deliveryId: null };
       return { ok: true, deliveryId };
     });
   }

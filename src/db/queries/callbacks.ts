@@ -11,7 +11,7 @@ import {
   type DeliveryStatus,
 } from "../schema";
 import { deleteInChunks, type PurgeResult } from "./retention";
-import { isUniqueViolation } from "../../lib/log";
+import { chunks, IDS_PER_STATEMENT } from "./deliveries";
 
 export async function findCallbackSettings(db: Db, projectId: string): Promise<CallbackSettingsRecord | null> {
   const rows = await db.select().from(callbackSettings).where(eq(callbackSettings.projectId, projectId)).limit(1);
@@ -41,6 +41,20 @@ export interface DeliveryWithPass {
   delivery: DeliveryRecord;
   templateId: number;
   externalId: string;
+}
+
+/** Deliveries with what is needed to reach their pass's Durable Object, for a consumer's whole batch. */
+export async function findDeliveriesWithPass(db: Db, ids: string[]): Promise<Map<string, DeliveryWithPass>> {
+  const out = new Map<string, DeliveryWithPass>();
+  for (const part of chunks([...new Set(ids)], IDS_PER_STATEMENT)) {
+    const rows = await db
+      .select({ delivery: deliveries, templateId: passes.templateId, externalId: passes.externalId })
+      .from(deliveries)
+      .innerJoin(passes, eq(passes.id, deliveries.passId))
+      .where(inArray(deliveries.id, part));
+    for (const r of rows) out.set(r.delivery.id, r);
+  }
+  return out;
 }
 
 /** A delivery with what is needed to reach its pass's Durable Object. */
@@ -97,46 +111,60 @@ export interface AttemptRecord {
 
 /**
  * Records an attempt and moves the delivery to its next state in one batch, only if no other consumer
- * recorded this attempt first (the unique (delivery, attempt) index rolls the batch back). False then.
+ * recorded this attempt first (then the attempt insert is ignored and the guarded update changes
+ * nothing). `waiting` says whether the pass has deliveries waiting behind this one, read in the same
+ * batch after the update: only then must its Durable Object be told that this one settled.
  */
 export async function recordAttempt(
   db: Db,
   deliveryId: string,
   attempt: AttemptRecord,
   next: { status: DeliveryStatus; tries: number; nextAttemptAt: number | null; completedAt: number | null },
-): Promise<boolean> {
-  try {
-    await db.batch([
-      db.insert(deliveryAttempts).values({ ...attempt, deliveryId }),
-      db
-        .update(deliveries)
-        .set({
-          status: next.status,
-          attemptCount: attempt.attempt,
-          tries: next.tries,
-          nextAttemptAt: next.nextAttemptAt,
-          lastStatusCode: attempt.statusCode,
-          lastError: attempt.error,
-          updatedAt: attempt.at,
-          completedAt: next.completedAt,
-        })
-        .where(and(eq(deliveries.id, deliveryId), eq(deliveries.attemptCount, attempt.attempt - 1))),
-    ]);
-    return true;
-  } catch (e) {
-    if (isUniqueViolation(e)) return false;
-    throw e;
-  }
+): Promise<{ recorded: boolean; waiting: boolean }> {
+  const [, updated, waiting] = await db.batch([
+    db
+      .insert(deliveryAttempts)
+      .values({ ...attempt, deliveryId })
+      .onConflictDoNothing(),
+    db
+      .update(deliveries)
+      .set({
+        status: next.status,
+        attemptCount: attempt.attempt,
+        tries: next.tries,
+        nextAttemptAt: next.nextAttemptAt,
+        lastStatusCode: attempt.statusCode,
+        lastError: attempt.error,
+        updatedAt: attempt.at,
+        completedAt: next.completedAt,
+      })
+      .where(and(eq(deliveries.id, deliveryId), eq(deliveries.attemptCount, attempt.attempt - 1), eq(deliveries.status, "pending")))
+      .returning({ id: deliveries.id }),
+    waitingBehind(db, deliveryId),
+  ]);
+  return { recorded: updated.length === 1, waiting: waiting.length > 0 };
 }
 
-/** Fails a pending delivery without an attempt (no registration, registration disabled, dead-lettered). */
-export async function failPendingDelivery(db: Db, deliveryId: string, reason: string, now: number): Promise<boolean> {
-  const rows = await db
-    .update(deliveries)
-    .set({ status: "failed", lastError: reason, nextAttemptAt: null, completedAt: now, updatedAt: now })
-    .where(and(eq(deliveries.id, deliveryId), eq(deliveries.status, "pending")))
-    .returning({ id: deliveries.id });
-  return rows.length === 1;
+/** One row when the delivery's pass has a delivery waiting in line. */
+function waitingBehind(db: Db, deliveryId: string) {
+  return db
+    .select({ one: sql<number>`1` })
+    .from(deliveries)
+    .where(and(eq(deliveries.status, "waiting"), sql`${deliveries.passId} = (select pass_id from deliveries where id = ${deliveryId})`))
+    .limit(1);
+}
+
+/** Fails a pending delivery without an attempt (no registration, registration disabled); `waiting` as for recordAttempt. */
+export async function failPendingDelivery(db: Db, deliveryId: string, reason: string, now: number): Promise<{ failed: boolean; waiting: boolean }> {
+  const [rows, waiting] = await db.batch([
+    db
+      .update(deliveries)
+      .set({ status: "failed", lastError: reason, nextAttemptAt: null, completedAt: now, updatedAt: now })
+      .where(and(eq(deliveries.id, deliveryId), eq(deliveries.status, "pending")))
+      .returning({ id: deliveries.id }),
+    waitingBehind(db, deliveryId),
+  ]);
+  return { failed: rows.length === 1, waiting: waiting.length > 0 };
 }
 
 /**

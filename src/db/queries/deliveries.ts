@@ -6,19 +6,6 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { callbackSettings, deliveries, type DeliveryEvent } from "../schema";
 
-/**
- * Whether the project has a callback server. A disabled one (after a 410) still counts: its
- * deliveries are created and fail at once, so `recover` can send them after re-registration.
- */
-export async function hasCallbackRegistration(db: Db, projectId: string): Promise<boolean> {
-  const rows = await db
-    .select({ projectId: callbackSettings.projectId })
-    .from(callbackSettings)
-    .where(eq(callbackSettings.projectId, projectId))
-    .limit(1);
-  return rows.length === 1;
-}
-
 export interface HolderEventWrite {
   passId: number;
   event: DeliveryEvent;
@@ -26,9 +13,14 @@ export interface HolderEventWrite {
   now: number;
 }
 
-/** The delivery row of a holder event; it waits behind any earlier delivery of the same pass. */
-export async function writeHolderEvent(db: Db, w: HolderEventWrite): Promise<void> {
-  await db.insert(deliveries).values({
+/**
+ * The delivery row of a holder event, and the claim of the pass's next delivery, in one batch. The
+ * row is written only when the project has a callback server (a disabled one, after a 410, still
+ * counts: its deliveries fail at once and `recover` sends them after re-registration), or always for
+ * a test send. Returns whether the row was written and the delivery claimed for the queue, if any.
+ */
+export async function writeHolderEvent(db: Db, w: HolderEventWrite): Promise<{ written: boolean; claimed: { id: string; attemptCount: number } | null }> {
+  const insert = db.insert(deliveries).values({
     id: w.delivery.id,
     projectId: w.delivery.projectId,
     passId: w.passId,
@@ -41,12 +33,30 @@ export async function writeHolderEvent(db: Db, w: HolderEventWrite): Promise<voi
     createdAt: w.now,
     updatedAt: w.now,
   });
+  // Without a registration the row goes again in the same transaction (a test send keeps it).
+  const unregistered = db
+    .delete(deliveries)
+    .where(
+      and(
+        eq(deliveries.id, w.delivery.id),
+        sql`${w.delivery.isTest ? 0 : 1} = 1`,
+        sql`not exists (select 1 from ${callbackSettings} where ${callbackSettings.projectId} = ${w.delivery.projectId})`,
+      ),
+    )
+    .returning({ id: deliveries.id });
+  const [, dropped, claimed] = await db.batch([insert, unregistered, claimStatement(db, w.passId, w.now)]);
+  return { written: dropped.length === 0, claimed: claimed[0] ?? null };
 }
 
 /** Claims the next delivery of a pass for the queue, unless one is already in flight. */
 export async function claimNextDelivery(db: Db, passId: number, now: number): Promise<{ id: string; attemptCount: number } | null> {
+  const rows = await claimStatement(db, passId, now);
+  return rows[0] ?? null;
+}
+
+function claimStatement(db: Db, passId: number, now: number) {
   // One statement, so "is one in flight?" and "claim the oldest waiting" cannot interleave.
-  const rows = await db
+  return db
     .update(deliveries)
     .set({ status: "pending", nextAttemptAt: now, updatedAt: now })
     .where(
@@ -58,7 +68,6 @@ export async function claimNextDelivery(db: Db, passId: number, now: number): Pr
       ),
     )
     .returning({ id: deliveries.id, attemptCount: deliveries.attemptCount });
-  return rows[0] ?? null;
 }
 
 /** D1 binds at most 100 parameters per statement; an `IN (...)` list binds one per id. */
