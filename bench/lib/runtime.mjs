@@ -105,11 +105,11 @@ export async function startRuntime(worker, stateName, { keepState = false, compa
     env: { ...process.env, BENCH_SERVE: JSON.stringify(cfg), CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
     stdio: ["ignore", log, log, "ipc"],
   });
-  await new Promise((resolve, reject) => {
+  const ready = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${worker} did not start in 60 s; see ${logFile}`)), 60_000);
     child.once("message", (m) => {
       clearTimeout(timer);
-      if (m?.ready) resolve();
+      if (m?.ready) resolve(m);
     });
     child.once("exit", (code) => {
       clearTimeout(timer);
@@ -135,6 +135,8 @@ export async function startRuntime(worker, stateName, { keepState = false, compa
     port,
     pid: child.pid,
     workerdPid: workerd?.pid ?? null,
+    /** Binding names by kind, as the runtime got them from the config. */
+    bindings: ready.bindings,
     stateDir,
     logFile,
     /** Peak RSS of workerd (VmHWM) and of the Miniflare host process, in kB. */

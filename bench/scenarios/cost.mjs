@@ -119,13 +119,20 @@ export async function cost(ctx) {
     const cold = await settle(rt);
     details.cold = { ...attribute(cold.buckets), buckets: cold.buckets, unsettled: cold.unsettled };
 
+    // Sanity: every update was seen by the counters, and every Durable Object class is counted.
+    const problems = [];
+    if (warm.buckets.fetch?.invocations !== N) problems.push(`counted ${warm.buckets.fetch?.invocations ?? 0} of ${N} requests`);
+    const missing = Object.values(rt.bindings.durableObjects).filter((c) => !warm.instrumentedClasses.includes(c));
+    if (missing.length) problems.push(`Durable Object classes not instrumented (add them to bench/workers/instrumented.ts): ${missing.join(", ")}`);
+    if (warm.unsettled || cold.unsettled) problems.push("queue consumers had not taken every message when counted");
+    details.problems = problems;
     const w = per(details.warm.requestPath, N);
     const wc = per(details.warm.consumers, N);
     const c = per(details.cold.requestPath, N);
     const cc = per(details.cold.consumers, N);
     details.perUpdate = { warm: { requestPath: w, consumers: wc }, cold: { requestPath: c, consumers: cc } };
     const r2 = (x) => round(x, 2);
-    const note = details.warm.d1Counting === "wire" ? "" : " (rows from run/all/batch only: the D1 binding's internals changed)";
+    const note = (details.warm.d1Counting === "wire" ? "" : " (rows from run/all/batch only: the D1 binding's internals changed)") + (problems.length ? `; ⚠ ${problems.join("; ")}` : "");
     return {
       details,
       rows: [
