@@ -1,6 +1,7 @@
 -- wrk script for the bench: one request shape, rotated over N keys, with per-request bodies.
--- Arguments (after `--`): method, path, body ("" for none), n, then "Name: value" header lines.
--- In path and body: {i} = request counter mod n (which pass), {u} = a value unique to the request.
+-- Arguments (after `--`): method, path, body ("" for none), n, salt, then "Name: value" header lines.
+-- In path and body: {i} = request counter mod n (which pass), {u} = a number unique to the request
+-- across every wrk run of one bench (salt = the run's number), e.g. a new externalId or field value.
 -- done() prints one JSON line (prefix BENCHJSON) with counts and latency percentiles in microseconds.
 local threads = {}
 local next_id = 0
@@ -11,7 +12,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local method, path_t, body_t, n, headers
+local method, path_t, body_t, n, salt, headers
 local counter = 0
 
 function init(args)
@@ -19,8 +20,9 @@ function init(args)
   path_t = args[2]
   body_t = args[3] ~= "" and args[3] or nil
   n = tonumber(args[4])
+  salt = tonumber(args[5])
   headers = {}
-  for k = 5, #args do
+  for k = 6, #args do
     local name, value = args[k]:match("^([^:]+):%s*(.*)$")
     headers[name] = value
   end
@@ -29,13 +31,13 @@ function init(args)
 end
 
 local function fill(t, i, u)
-  return (t:gsub("{i}", tostring(i)):gsub("{u}", tostring(u)))
+  return (t:gsub("{i}", tostring(i)):gsub("{u}", string.format("%d", u)))
 end
 
 function request()
   counter = counter + 1
   local i = counter % n
-  local u = tid * 1000000000 + counter
+  local u = salt * 10000000000 + tid * 1000000000 + counter
   local body = body_t and fill(body_t, i, u) or nil
   return wrk.format(method, fill(path_t, i, u), headers, body)
 end

@@ -19,6 +19,8 @@ export function ensureWrk(log) {
   }
 }
 
+let runs = 0;
+
 /**
  * Runs wrk against `url` for `seconds` with `connections` connections. `request`: {method, path, body,
  * n, headers} as wrk.lua takes them. Returns wrk's counts and latency percentiles (ms) and req/s.
@@ -39,6 +41,7 @@ export function wrk(url, { seconds, connections = 16, threads = 2, request }) {
     p,
     body,
     String(n),
+    String(++runs),
     ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
   ];
   return new Promise((resolve, reject) => {
