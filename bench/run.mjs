@@ -17,6 +17,7 @@ import { ceilings } from "./scenarios/ceilings.mjs";
 import { cost } from "./scenarios/cost.mjs";
 import { listenerDistinct } from "./scenarios/listener-distinct.mjs";
 import { listenerHot } from "./scenarios/listener-hot.mjs";
+import { profile } from "./scenarios/profile.mjs";
 
 const SCENARIOS = {
   ceilings,
@@ -25,6 +26,7 @@ const SCENARIOS = {
   admin: adminAndCold,
   cost,
   callbacks,
+  profile,
 };
 
 const FULL = { warmS: 4, measureS: 8, runs: 3, passes: 500, openS: 15, hotS: 10, coldN: 200, costN: 200, storageN: 1000, callbacksN: 1000 };
@@ -87,8 +89,8 @@ async function main() {
     ceilings: {},
     log,
     recordMemory,
-    async start(worker, stateName) {
-      const rt = await startRuntime(worker, stateName, { compatibilityDate });
+    async start(worker, stateName, { inspect = false } = {}) {
+      const rt = await startRuntime(worker, stateName, { compatibilityDate, inspect });
       live.add(rt);
       const restart = rt.restart;
       rt.restart = async () => {

@@ -1,7 +1,7 @@
 // Seeds state through passhook's public HTTP API only (operator token, then HTTP Basic), so the bench
 // keeps working whatever the internals look like.
 import { pool } from "./load.mjs";
-import { SECRETS } from "./runtime.mjs";
+import { SECRETS } from "./secrets.mjs";
 
 export const TEMPLATE = {
   name: "Bench loyalty card",

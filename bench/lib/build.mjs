@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { BUILD, ROOT, STATE } from "./paths.mjs";
-import { SECRETS } from "./runtime.mjs";
+import { SECRETS } from "./secrets.mjs";
 
 const ENV = { ...process.env, ...SECRETS, CI: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 

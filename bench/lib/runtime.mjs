@@ -6,12 +6,9 @@ import net from "node:net";
 import path from "node:path";
 import { bundleOf } from "./build.mjs";
 import { ROOT, STATE } from "./paths.mjs";
+import { SECRETS } from "./secrets.mjs";
 
-/** Test-only secrets and settings, passed as bindings (never production values). */
-export const SECRETS = {
-  ADMIN_TOKEN: "bench-admin-token",
-  MASTER_KEY: "YmVuY2gtbWFzdGVyLWtleS0zMi1ieXRlcy1sb25nLTA=",
-};
+/** Settings for passhook under the bench, passed as bindings. */
 const PASSHOOK_BINDINGS = {
   ALLOW_INSECURE_CALLBACKS: "true",
   PUBLIC_URL: "",
@@ -79,7 +76,7 @@ export function cpuSeconds(pid) {
  * Starts `worker` (a key of WORKERS) on a state directory named `stateName`: fresh (a copy of the
  * migrated template, or empty) unless `keepState`. Returns {url, port, pid, workerdPid, stop, restart}.
  */
-export async function startRuntime(worker, stateName, { keepState = false, compatibilityDate } = {}) {
+export async function startRuntime(worker, stateName, { keepState = false, compatibilityDate, inspect = false } = {}) {
   const spec = WORKERS[worker];
   const stateDir = path.join(STATE, stateName);
   if (!keepState) {
@@ -97,6 +94,7 @@ export async function startRuntime(worker, stateName, { keepState = false, compa
     secrets: spec.template ? SECRETS : {},
     bindings: spec.bindings ?? {},
     ratelimits: spec.ratelimits ?? {},
+    inspectorPort: inspect ? await freePort() : undefined,
   };
   const logFile = path.join(stateDir, "runtime.log");
   const log = openSync(logFile, "a");
@@ -137,6 +135,8 @@ export async function startRuntime(worker, stateName, { keepState = false, compa
     workerdPid: workerd?.pid ?? null,
     /** Binding names by kind, as the runtime got them from the config. */
     bindings: ready.bindings,
+    inspectorPort: cfg.inspectorPort,
+    bundle: path.join(ROOT, cfg.script),
     stateDir,
     logFile,
     /** Peak RSS of workerd (VmHWM) and of the Miniflare host process, in kB. */
@@ -163,7 +163,7 @@ export async function startRuntime(worker, stateName, { keepState = false, compa
     /** Stops and starts again on the same state: cold isolate, cold Durable Objects. */
     async restart() {
       const mem = await rt.stop();
-      const next = await startRuntime(worker, stateName, { keepState: true, compatibilityDate });
+      const next = await startRuntime(worker, stateName, { keepState: true, compatibilityDate, inspect });
       return { runtime: next, memory: mem };
     },
   };

@@ -20,6 +20,8 @@ Object.assign(w, {
   scriptPath: cfg.script,
   compatibilityDate: cfg.compatibilityDate ?? w.compatibilityDate,
   unsafeDirectSockets: [{ host: "127.0.0.1", port: cfg.port }],
+  // --profile: the V8 inspector of this Worker's isolate, for a CPU profile (costs CPU; off otherwise).
+  ...(cfg.inspectorPort ? { unsafeInspectorProxy: true } : {}),
 });
 // Binding names by kind, for the instrumented entry (bench/workers/instrumented.ts).
 const names = {
@@ -37,6 +39,7 @@ const mf = new Miniflare(
     port: 0,
     resourcePersistencePath: cfg.persist,
     cf: false,
+    ...(cfg.inspectorPort ? { inspectorPort: cfg.inspectorPort, inspectorHost: "127.0.0.1" } : {}),
     log: new Log(LogLevel.WARN),
     workers: [w],
   }),
