@@ -128,10 +128,19 @@ async function main() {
 
   const rows = [];
   const details = {};
+  const failed = [];
   for (const name of options.scenarios) {
     const t = Date.now();
     log(`${name} …`);
-    const r = await SCENARIOS[name](ctx);
+    let r;
+    try {
+      r = await SCENARIOS[name](ctx);
+    } catch (e) {
+      // One broken scenario (say, after an API change) should not hide the others' figures.
+      failed.push(name);
+      console.error(e);
+      r = { rows: [{ metric: "scenario failed", value: String(e?.message ?? e).split("\n")[0].slice(0, 300), unit: "", targets: [{ equals: "ok" }] }], details: { error: String(e?.stack ?? e) } };
+    }
     for (const row of r.rows) rows.push({ scenario: name, ...row });
     details[name] = r.details;
     log(`${name} done in ${((Date.now() - t) / 1000).toFixed(0)} s: ${r.rows.map((x) => `${x.metric} = ${x.value}${x.unit ? ` ${x.unit}` : ""}`).join("; ")}`);
@@ -151,6 +160,10 @@ async function main() {
   write(RESULTS, base, md, { date, durationS, options: { ...options, ...opts }, machine: machine(), load, ceilings: ctx.ceilings, memory, rows, details });
   console.log("\n" + md);
   log(`wrote bench/results/${base}.md and .json in ${durationS.toFixed(0)} s`);
+  if (failed.length) {
+    log(`failed: ${failed.join(", ")} (logs: bench/.state/<scenario>/runtime.log)`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch(async (e) => {
