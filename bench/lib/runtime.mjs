@@ -104,7 +104,12 @@ export async function startRuntime(worker, stateName, { keepState = false, compa
     stdio: ["ignore", log, log, "ipc"],
   });
   const ready = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${worker} did not start in 60 s; see ${logFile}`)), 60_000);
+    const fail = (e) => {
+      for (const c of childrenOf(child.pid)) process.kill(c.pid, "SIGKILL");
+      child.kill("SIGKILL");
+      reject(e);
+    };
+    const timer = setTimeout(() => fail(new Error(`${worker} did not start in 60 s; see ${logFile}`)), 60_000);
     child.once("message", (m) => {
       clearTimeout(timer);
       if (m?.ready) resolve(m);
