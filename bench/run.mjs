@@ -30,7 +30,7 @@ const SCENARIOS = {
   profile,
 };
 
-const FULL = { warmS: 4, measureS: 8, runs: 3, passes: 500, openS: 15, hotS: 10, coldN: 200, costN: 200, storageN: 1000, callbacksN: 1000 };
+const FULL = { warmS: 5, measureS: 8, runs: 3, passes: 500, openS: 15, hotS: 10, coldN: 200, costN: 200, storageN: 1000, callbacksN: 1000 };
 const QUICK = { warmS: 1, measureS: 2, runs: 1, passes: 100, openS: 3, hotS: 3, coldN: 30, costN: 30, storageN: 100, callbacksN: 100 };
 
 function parseArgs(argv) {

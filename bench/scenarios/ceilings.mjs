@@ -1,7 +1,8 @@
 // 1. Ceilings: a bare hello-world Worker, and the design floor (one DO RPC that runs one D1 batch
 // writing one row, a DO per key), on the same runtime and load as the listener. With
 // listener-distinct, their runs are interleaved with the listener's (hello, floor, listener, hello …)
-// so that each ratio compares runs made under the same load from other processes.
+// so that each ratio compares runs made under the same load from other processes. The runtime evicts
+// Durable Objects that sat idle for a few seconds, so every DO-backed run gets its own warm-up.
 import { median, medianRun, round } from "../lib/stats.mjs";
 import { wrk } from "../lib/wrk.mjs";
 
@@ -27,8 +28,10 @@ export async function ceilingRig(ctx) {
       await wrk(hello.url, { seconds: opts.warmS, request: HELLO });
       await wrk(floor.url, { seconds: opts.warmS, request: floorReq });
     },
+    /** One measured run of each. The floor is warmed first: its objects went idle during the other runs. */
     async round() {
       details.hello.push(await ctx.measure(() => wrk(hello.url, { seconds: opts.measureS, request: HELLO }), hello));
+      await wrk(floor.url, { seconds: opts.warmS, request: floorReq });
       details.floor.push(await ctx.measure(() => wrk(floor.url, { seconds: opts.measureS, request: floorReq }), floor));
     },
     async stop() {
