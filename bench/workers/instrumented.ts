@@ -1,0 +1,55 @@
+/**
+ * Bench-only entry: the real passhook Worker with counting bindings, for "cost per listener update".
+ * Production code is untouched: this file re-exports src/index.ts, hands every handler (and every
+ * Durable Object) a wrapped env, and counts what crosses the bindings:
+ *
+ * - D1: round trips, statements, and rows_read / rows_written / duration / size_after as D1's own
+ *   result meta reports them. Counted on the wire (the binding's internal fetcher: every round trip is
+ *   one fetch, whichever of run/all/first/raw/batch made it); if a runtime update moves that internal,
+ *   it falls back to counting the public API (then first() and raw() carry no rows) and says so.
+ * - Durable Object stub calls (by class and method), queue messages (by binding), rate-limit calls.
+ *
+ * Counts go to a bucket named after the invocation that made them (AsyncLocalStorage): `fetch`,
+ * `queue:<queue name>`, `scheduled`, or `do:<Class>.<method>` for work inside a Durable Object (an RPC
+ * arrives there as a new invocation). The bench attributes a DO bucket to the callers of that method.
+ *
+ * Binding names come from the bench launcher (BENCH_BINDINGS, read from wrangler.toml), so new or
+ * renamed bindings are picked up. Durable Object classes are instrumented below by name: a class this
+ * file does not wrap still works (the star export), uncounted, and /__bench/counters lists which were.
+ *
+ * Bench routes (answered before the app, never counted): GET /__bench/counters, POST /__bench/reset.
+ */
+import worker, * as real from "../../src/index";
+import { instrumentDurableObject, instrumentEnv, resetCounters, snapshot, within } from "./counting";
+
+export * from "../../src/index";
+
+// Every Durable Object class of wrangler.toml, by its class_name. A new class: add one line here.
+export const PassObject = instrumentDurableObject(real.PassObject, "PassObject");
+
+function benchRoute(req: Request, url: URL): Response {
+  if (url.pathname === "/__bench/reset" && req.method === "POST") {
+    resetCounters();
+    return Response.json({ ok: true });
+  }
+  if (url.pathname === "/__bench/counters") {
+    return Response.json(snapshot());
+  }
+  return Response.json({ error: "no such bench route" }, { status: 404 });
+}
+
+const handler = worker as ExportedHandler<Env>;
+
+export default {
+  fetch(req, env, ctx) {
+    const url = new URL(req.url);
+    if (url.pathname.startsWith("/__bench/")) return benchRoute(req, url);
+    return within("fetch", () => handler.fetch!(req, instrumentEnv(env), ctx));
+  },
+  queue(batch, env, ctx) {
+    return within(`queue:${batch.queue}`, () => handler.queue!(batch, instrumentEnv(env), ctx), batch.messages.length);
+  },
+  scheduled(controller, env, ctx) {
+    return within("scheduled", () => handler.scheduled!(controller, instrumentEnv(env), ctx));
+  },
+} satisfies ExportedHandler<Env>;
