@@ -40,6 +40,7 @@ const ops: Op[] = [
   { method: "put", path: "/v1/pass/{passId}", summary: "Merge fields into a pass", auth: "project", body: updatePassBody, ok: [200, "Pass"], errors: [400, 410] },
   { method: "delete", path: "/v1/pass/{passId}", summary: "Archive a pass", auth: "project", ok: [200, "The archived pass"], errors: [410] },
   { method: "post", path: "/v1/pass/{passId}/status", summary: "Set a pass's status", auth: "project", body: statusBody, ok: [200, "Pass"], errors: [400, 409, 410] },
+  { method: "get", path: "/v1/pass/{passId}/links", summary: "The pass's wallet links: Apple download URL, Save to Google Wallet URL, holder page", auth: "project", ok: [200, "`{apple, google, page}` (null for a wallet the project has not set up)"] },
   { method: "get", path: "/v1/pass/{passId}/events", summary: "The pass's history (writes and holder events), newest first", auth: "project", query: ["cursor", "limit"], ok: [200, "`{events, nextCursor}`"] },
   { method: "get", path: "/v1/pass/template/{templateId}/id/{externalId}", summary: "Get a pass by externalId", auth: "project", ok: [200, "Pass"] },
   { method: "put", path: "/v1/pass/template/{templateId}/id/{externalId}", summary: "Merge fields into a pass by externalId", auth: "project", body: updatePassBody, ok: [200, "Pass"], errors: [400, 410] },
