@@ -155,13 +155,20 @@ describe("save links", () => {
     expect(await googleSaveLink(env, other)).toBeNull();
     expect((await call(`/p/${await passPublicToken(env, other)}/google`)).status).toBe(404);
 
-    const { pass } = await insertedPass("link-holder");
+    const { p, pass } = await insertedPass("link-holder");
     const token = await passPublicToken(env, pass);
+    const links = await call(`/v1/pass/${pass.id}/links`, { auth: p.auth });
+    expect(links.status).toBe(200);
+    expect(links.body).toEqual({ apple: null, google: expect.stringMatching(/^https:\/\/pay\.google\.com\/gp\/v\/save\//), page: `https://passhook.test/p/${token}` });
+    await saveJwt(links.body.google);
+    expect((await call(`/v1/pass/${other.id}/links`, { auth: p.auth })).status).toBe(404);
+    expect((await call(`/v1/pass/${other.id}/links`, { auth: plain.auth })).body.google).toBeNull();
     const res = await worker.fetch(new Request(`https://passhook.test/p/${token}/google`, { redirect: "manual" }), env, createExecutionContext());
     expect(res.status).toBe(302);
     expect(res.headers.get("cache-control")).toBe("no-store");
     await saveJwt(res.headers.get("location")!);
     expect((await call(`/p/${token.slice(0, -2)}xx/google`)).status).toBe(404);
+    expect((await call(`/p/${"x".repeat(100)}/google`)).status).toBe(404);
   });
 });
 

@@ -13,7 +13,7 @@
 import { getDb } from "../db/client";
 import { findGoogleObject, recordLinkIssued } from "../db/queries/google";
 import { AppError } from "../lib/errors";
-import { passSubject, requestWalletPush } from "../passes";
+import { passSubject, requestWalletPush, walletJob } from "../passes";
 import { buildContext, googleAccount, MISSING_PUBLIC_URL, publicBase, type GoogleEnv } from "./account";
 import { signingKey } from "./auth";
 import { objectBody } from "./object-body";
@@ -51,10 +51,11 @@ export async function googleSaveLink(env: LinkEnv, pass: { id: number; projectId
   let url: string;
   if (link.ok) {
     url = link.value.url;
-    if (!inserted) {
-      // Later than any change already pushed, so the job is due even if an earlier push finished.
-      const wantedAt = Math.max(now, Date.parse(s.pass.updatedAt));
-      await requestWalletPush(env, env.GOOGLE_QUEUE, { wallet: "google", subject: passSubject(pass.id), projectId: pass.projectId, wantedAt }, now);
+    const task = { wallet: "google" as const, subject: passSubject(pass.id) };
+    // A pending job will insert it anyway (the cron re-sends a lost task); otherwise ask for one,
+    // later than any change already shown, so it is due even if an earlier push finished.
+    if (!inserted && (await walletJob(env, task))?.state !== "pending") {
+      await requestWalletPush(env, env.GOOGLE_QUEUE, { ...task, projectId: pass.projectId, wantedAt: Math.max(now, Date.parse(s.pass.updatedAt)) }, now);
     }
   } else {
     if (!base) throw new AppError("conflict", `No Google Wallet link yet: ${MISSING_PUBLIC_URL}.`);
