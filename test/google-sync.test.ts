@@ -158,6 +158,26 @@ describe("objects", () => {
     expect(JSON.parse(String(row?.notify_sent_at))).toHaveLength(3);
   });
 
+  it("falls back to a plain message when Google refuses the notification (QuotaExceededException)", async () => {
+    const { p, t } = await googleProject(w, {
+      template: { name: "Quota card", passType: "loyalty", fields: [{ key: "name", label: "Member", type: "text" }, { key: "points", label: "Points", type: "number" }], google: { notifyOnChange: ["points"] } },
+    });
+    const pass = await newPass(p, t, "quota-1", { name: "Ada", points: 1 });
+    await done(passSubject(pass.id));
+    const id = objectIdOf(p.id, pass.id);
+    w.fake.failNext("POST", new RegExp(`${id.replace(/\./g, "\\.")}/addMessage$`), () =>
+      w.fake.googleError(429, "QuotaExceededException: notification quota for this object exhausted", "quotaExceeded", "RESOURCE_EXHAUSTED"),
+    );
+    await call(`/v1/pass/${pass.id}`, { method: "PUT", auth: p.auth, body: { fields: { points: 2 } } });
+    await until(async () => (await googleObjectRow(pass.id))?.pushed_version === 2);
+    const adds = requestsFor(id).filter((q) => q.path.endsWith("/addMessage"));
+    expect(adds.map((q) => [(q.body as { message: { messageType: string } }).message.messageType, q.status])).toEqual([
+      ["TEXT_AND_NOTIFY", 429],
+      ["TEXT", 200],
+    ]);
+    expect(JSON.parse(String((await googleObjectRow(pass.id))?.notify_sent_at))).toEqual([]);
+  });
+
   it("rapid changes coalesce: the pushes end on the pass's latest state", async () => {
     const { p, t } = await googleProject(w);
     const pass = await newPass(p, t, "burst-1", { name: "Ada", points: 0 });

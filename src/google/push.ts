@@ -114,8 +114,9 @@ async function showPass(db: Db, client: WalletClient, ctx: BuildContext, s: Pass
     notifySentAt = plan.notifySentAt;
     if (plan.message) {
       let added = await client.addObjectMessage(s.resource, objectId, { ...plan.message });
-      if (added.kind === "failed" && plan.message.messageType === "TEXT_AND_NOTIFY" && /quota/i.test(`${added.message}`)) {
-        // Google counted differently (QuotaExceededException): show the notice without notifying.
+      if (added.kind !== "ok" && "message" in added && plan.message.messageType === "TEXT_AND_NOTIFY" && /quotaexceeded|notification/i.test(added.message)) {
+        // Google counted differently (QuotaExceededException, status not documented): show the
+        // notice without notifying rather than retrying for a day.
         added = await client.addObjectMessage(s.resource, objectId, { ...plan.message, messageType: "TEXT" });
         notifySentAt = notifySentAt.slice(0, -1);
       }
