@@ -44,6 +44,8 @@ export default defineConfig(async () => {
                   "passhook-callbacks-dlq": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0 },
                   "passhook-pushes": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0, deadLetterQueue: "passhook-pushes-dlq" },
                   "passhook-pushes-dlq": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0 },
+                  "passhook-google": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0, deadLetterQueue: "passhook-google-dlq" },
+                  "passhook-google-dlq": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0 },
                 },
                 ratelimits: {
                   LISTENER_RATE_LIMIT: { namespace_id: "1001", simple: { limit: 120, period: 60 } },

@@ -12,7 +12,7 @@ import path from "node:path";
 const root = path.resolve(import.meta.dirname, "..");
 const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
 const dry = process.env.DRY_RUN === "1";
-const QUEUES = ["passhook-callbacks", "passhook-callbacks-dlq", "passhook-pushes", "passhook-pushes-dlq"];
+const QUEUES = ["passhook-callbacks", "passhook-callbacks-dlq", "passhook-pushes", "passhook-pushes-dlq", "passhook-google", "passhook-google-dlq"];
 
 function run(args, { allowFail = false, capture = false } = {}) {
   console.log(`$ wrangler ${args.join(" ")}`);

@@ -60,6 +60,7 @@ if (force || !existsSync(file("callback-root.json"))) {
 console.log(`
 Add to .dev.vars (then restart npm start) so passhook talks to the fake Google:
 
+PUBLIC_URL=http://127.0.0.1:8787
 GOOGLE_WALLET_API_URL=${fake}/walletobjects/v1
 GOOGLE_OAUTH_TOKEN_URL=${fake}/token
 GOOGLE_CALLBACK_KEYS_URL=${fake}/gp/m/issuer/keys
@@ -69,5 +70,6 @@ Start the fake:            npm run google:fake
 Store the credentials:     curl -s -X PUT http://127.0.0.1:8787/v1/project/prj_demo/credentials/google \\
                              -u pk_demo:sk_demo_local_only -H 'content-type: application/json' \\
                              -d @.dev-certs/google/credentials.json
-Send a signed callback:    npm run google:callback -- --object <objectId> --class <classId> --url http://127.0.0.1:8787/google/callback
+Get a save link:           curl -s -u pk_demo:sk_demo_local_only http://127.0.0.1:8787/v1/pass/1/links
+Send a signed save:        npm run google:callback -- --pass 1 --url http://127.0.0.1:8787/google/callback
 (issuer id ${issuerId})`);

@@ -4,14 +4,15 @@
  */
 import { buildApp } from "./app";
 import { consumeCallbacks, consumeDeadLetters, sweepDeliveries } from "./callbacks";
+import { consumeGoogleDeadLetters, consumeGoogleSync, googleApiRoutes, googleRootRoutes, googleSubscriber, purgeGoogleNonces, reconcileGoogleSaves } from "./google";
 import { listenerRoutes, purgeOldEvents } from "./listener";
-import { consumePushes, sweepOutbox, type DeliveryTask, type PushTask } from "./passes";
-import { purgeExpiredIdempotencyKeys } from "./projects";
+import { consumePushes, sweepOutbox, sweepWalletJobs, type DeliveryTask, type PushTask, type WalletTask } from "./passes";
+import { purgeExpiredIdempotencyKeys, type WalletName } from "./projects";
 import { logError } from "./lib/log";
 
 export { PassObject } from "./passes";
 
-const app = buildApp({ root: [listenerRoutes] });
+const app = buildApp({ root: [listenerRoutes, googleRootRoutes], api: [googleApiRoutes] });
 
 export default {
   fetch: app.fetch,
@@ -23,7 +24,11 @@ export default {
       case "passhook-callbacks-dlq":
         return consumeDeadLetters(batch as MessageBatch<DeliveryTask>, env);
       case "passhook-pushes":
-        return consumePushes(batch as MessageBatch<PushTask>, env);
+        return consumePushes(batch as MessageBatch<PushTask>, env, [googleSubscriber(env)]);
+      case "passhook-google":
+        return consumeGoogleSync(batch as MessageBatch<WalletTask>, env);
+      case "passhook-google-dlq":
+        return consumeGoogleDeadLetters(batch as MessageBatch<WalletTask>, env);
       case "passhook-pushes-dlq":
         for (const msg of batch.messages) {
           console.error(JSON.stringify({ msg: "push task dead-lettered; the sweep re-sends it", task: msg.body }));
@@ -43,6 +48,10 @@ export default {
       ["delivery sweep", () => sweepDeliveries(env)],
       ["idempotency retention", () => purgeExpiredIdempotencyKeys(env)],
       ["event log retention", () => purgeOldEvents(env)],
+      // TODO(merge): one call with both queues once the Apple queue exists ({ apple: env.APPLE_QUEUE, ... }).
+      ["wallet job sweep", () => sweepWalletJobs(env, { google: env.GOOGLE_QUEUE } as Record<WalletName, Queue>)],
+      ["google reconciliation", () => reconcileGoogleSaves(env)],
+      ["google nonce retention", () => purgeGoogleNonces(env)],
     ];
     ctx.waitUntil(Promise.all(jobs.map(([name, job]) => job().catch((e) => logError("cron job failed", e, { job: name })))));
   },

@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { documentedRoutes } from "../src/api";
 import { buildApp } from "../src/app";
+import { googleApiRoutes, googleRootRoutes } from "../src/google";
 import { listenerRoutes } from "../src/listener";
 import { basic, call, LOYALTY_FIELDS, newPass, newProject, newTemplate, operator } from "./support/http";
 
@@ -41,7 +42,7 @@ describe("OpenAPI document", () => {
   });
 
   it("documents every route the Worker serves, and nothing else", () => {
-    const app = buildApp({ root: [listenerRoutes] });
+    const app = buildApp({ root: [listenerRoutes, googleRootRoutes], api: [googleApiRoutes] });
     const served = app.routes
       .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
       // HTML pages for people (api.md "People (HTML)") are not part of the REST document.

@@ -1,4 +1,15 @@
-/** The Google Wallet edge: credentials, tokens, class/object bodies, save links, callback verification. */
+/**
+ * The Google Wallet edge: routes (callbacks, the holder's save-link redirect, the credentials PUT),
+ * the push consumer and its change subscriber, save links, the reconciliation job, and the pure
+ * cores below them (credentials, tokens, class/object bodies, callback verification).
+ */
+export { googleRootRoutes, googleApiRoutes } from "./routes";
+export { consumeGoogleSync, consumeGoogleDeadLetters } from "./sync-consumer";
+export { googleSubscriber } from "./subscriber";
+export { reconcileGoogleSaves } from "./reconcile-job";
+export { purgeGoogleNonces } from "./callback";
+export { googleSaveLink } from "./links";
+export { checkGoogleTemplate } from "./template-check";
 export { checkGoogleCredentials, type GoogleCredentialsSecret, type GoogleCredentialsSummary } from "./credentials-check";
 export { getAccessToken, invalidateAccessToken, signingKey, GoogleAuthError, type ServiceAccountKey } from "./auth";
 export { googleConfig, GOOGLE_DEFAULTS, type GoogleConfig, type GoogleVars } from "./config";

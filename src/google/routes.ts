@@ -1,0 +1,62 @@
+/**
+ * @module google/routes
+ * Google Wallet's HTTP surface:
+ * - `POST /google/callback` (public; the ECv2SigningOnly signature is the authentication): the raw
+ *   body is read once, at most 64 KiB, and handed to callback.ts; 200 (also for duplicates) or a
+ *   401 that does not say why.
+ * - `GET /p/:token/google` (public; the holder page's button): 302 to the pass's save link, 404 for
+ *   an unknown token or a project without Google credentials.
+ * - `PUT /v1/project/:projectId/credentials/google` (project auth, mounted inside the admin API).
+ * - `GET /v1/pass/:passId/links` (project auth): TEMPORARY, Google's part only (`apple: null`). The
+ *   lead assembles the real route from `appleDownloadUrl` and `googleSaveLink` at merge and deletes
+ *   this one.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../env";
+import { readBody, readJsonBody } from "../lib/body";
+import { AppError, isAppError, notFound } from "../lib/errors";
+import { parseIntId } from "../lib/ids";
+import { findPassByPublicToken, getPass, passPageUrl } from "../passes";
+import { receiveGoogleCallback } from "./callback";
+import { saveGoogleCredentials } from "./credentials";
+import { googleSaveLink } from "./links";
+
+/** A real callback is under 2 KB. */
+export const CALLBACK_BODY_LIMIT = 64 * 1024;
+
+export const googleRootRoutes = new Hono<AppEnv>()
+  .post("/google/callback", async (c) => {
+    const { text } = await readBody(c.req.raw, CALLBACK_BODY_LIMIT);
+    const answer = await receiveGoogleCallback(c.env, text);
+    if (answer.status === 401) {
+      throw new AppError("unauthorized", "The callback signature does not verify.", null, { "WWW-Authenticate": 'ECv2SigningOnly realm="passhook"' });
+    }
+    return c.json({ ok: true });
+  })
+  .get("/p/:token/google", async (c) => {
+    const headers = { "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow" };
+    const token = c.req.param("token");
+    const found = token.length <= 64 ? await findPassByPublicToken(c.env, token) : null;
+    let url: string | null = null;
+    try {
+      url = found ? await googleSaveLink(c.env, found.pass) : null;
+    } catch (e) {
+      // Google has not taken the pass yet: the holder can try again in a moment.
+      if (isAppError(e) && e.code === "conflict") return c.text("This pass is not ready for Google Wallet yet. Please try again in a minute.", 503, { ...headers, "Retry-After": "30" });
+      throw e;
+    }
+    if (!url) return c.text("Not found.", 404, headers);
+    for (const [k, v] of Object.entries(headers)) c.header(k, v);
+    return c.redirect(url, 302);
+  });
+
+export const googleApiRoutes = new Hono<AppEnv>()
+  .put("/v1/project/:projectId/credentials/google", async (c) => c.json(await saveGoogleCredentials(c.env, c.get("projectId"), await readJsonBody(c.req.raw))))
+  // TODO(merge): replaced by the assembled `{apple, google, page}` route.
+  .get("/v1/pass/:passId/links", async (c) => {
+    const passId = parseIntId(c.req.param("passId"));
+    if (passId === null) throw notFound("Pass");
+    const pass = await getPass({ env: c.env, projectId: c.get("projectId") }, { passId });
+    const base = (c.env.PUBLIC_URL || new URL(c.req.url).origin).replace(/\/+$/, "");
+    return c.json({ apple: null, google: await googleSaveLink(c.env, pass), page: await passPageUrl(c.env, base, pass) });
+  });
