@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import {
   consumePushes,
+  type PassObject,
   failWalletPush,
   finishWalletPush,
   noteWalletPushFailure,
@@ -204,11 +205,21 @@ describe("atomic creates", () => {
   });
 });
 
+/** Counts inserts into the outbox with a test-only trigger (rows are deleted as soon as they are handed on). */
+async function outboxInserts(): Promise<() => Promise<number>> {
+  await env.DB.batch([
+    env.DB.prepare("create table if not exists test_outbox_inserts (n integer not null)"),
+    env.DB.prepare("insert into test_outbox_inserts (n) select 0 where not exists (select 1 from test_outbox_inserts)"),
+    env.DB.prepare("create trigger if not exists test_count_outbox after insert on outbox begin update test_outbox_inserts set n = n + 1; end"),
+  ]);
+  return async () => (await env.DB.prepare("select n from test_outbox_inserts").first<{ n: number }>())!.n;
+}
+
 describe("the after-change seam (outbox + pushes queue)", () => {
   it("writes an outbox row with every change and the pushes consumer takes it", async () => {
     const p = await newProject();
     const t = await newTemplate(p);
-    const seq = async () => (await env.DB.prepare("select seq from sqlite_sequence where name = 'outbox'").first<{ seq: number }>())?.seq ?? 0;
+    const seq = await outboxInserts();
     const before = await seq();
     const pass = await newPass(p, t, "seam");
     await call(`/v1/pass/${pass.id}/status`, { auth: p.auth, body: { status: "expired" } });
@@ -249,6 +260,51 @@ describe("the after-change seam (outbox + pushes queue)", () => {
       { version: 3, action: "status", source: "api" },
       { version: 4, action: "archive", source: "api" },
     ]);
+  });
+});
+
+describe("group commit", () => {
+  it("commits writes that queue up behind a batch as one D1 batch, each with its own version and answer", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const pass = await newPass(p, t, "grouped");
+    const inserts = await outboxInserts();
+    const before = await inserts();
+    const stub = env.PASS_OBJECT.getByName(`${t}:grouped`);
+    // Twenty writes handed to the object in one go: all are waiting before the first batch starts.
+    const outcomes = await runInDurableObject(stub, (instance: PassObject) =>
+      Promise.all(Array.from({ length: 20 }, (_, k) => instance.apply({ templateId: t, externalId: "grouped" }, { op: "update", patch: { counter: k + 1 } }, "test"))),
+    );
+    expect(outcomes.map((o) => (o.ok ? o.pass.version : -1))).toEqual(Array.from({ length: 20 }, (_, k) => k + 2));
+    expect(outcomes.map((o) => (o.ok ? o.pass.fields.counter : -1))).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
+    expect(await inserts()).toBe(before + 1); // one outbox row (and one batch) for the group
+    const final = await call(`/v1/pass/${pass.id}`, { auth: p.auth });
+    expect(final.body).toMatchObject({ version: 21, fields: { counter: 20 } });
+    const events = (await history(p, pass.id)).filter((e) => e.action === "update");
+    expect(events.map((e) => e.changes.fields.counter.to)).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
+    expect(events.slice(1).map((e) => e.changes.fields.counter.from)).toEqual(Array.from({ length: 19 }, (_, k) => k + 1));
+  });
+
+  it("answers each write of a group on its own: a refusal among writes, a create followed by updates", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const stub = env.PASS_OBJECT.getByName(`${t}:fresh`);
+    const target = { templateId: t, externalId: "fresh" };
+    const outcomes = await runInDurableObject(stub, (instance: PassObject) =>
+      Promise.all([
+        instance.apply(target, { op: "update", patch: { counter: 1 } }, "test"), // before the create: no pass yet
+        instance.apply(target, { op: "create", projectId: p.id, fields: { name: "Ada" }, onExisting: "conflict" }, "test"),
+        instance.apply(target, { op: "update", patch: { counter: 2 } }, "test"),
+        instance.apply(target, { op: "status", status: "redeemed" }, "test"),
+        instance.apply(target, { op: "status", status: "active" }, "test"), // redeemed is final
+      ]),
+    );
+    expect(outcomes.map((o) => (o.ok ? `${o.pass.version}${o.created ? " created" : ""}` : o.error.code))).toEqual(["not_found", "1 created", "2", "3", "illegal_transition"]);
+    const ids = new Set(outcomes.filter((o) => o.ok).map((o) => (o.ok ? o.pass.id : 0)));
+    expect(ids.size).toBe(1);
+    expect([...ids][0]).toBeGreaterThan(0);
+    const got = await call(`/v1/pass/template/${t}/id/fresh`, { auth: p.auth });
+    expect(got.body).toMatchObject({ id: [...ids][0], version: 3, status: "redeemed", fields: { name: "Ada", counter: 2 } });
   });
 });
 
@@ -346,7 +402,7 @@ describe("wallet hand-off: subscribers and push jobs", () => {
 
   it("writes a template change task with every template save", async () => {
     const p = await newProject();
-    const seq = async () => (await env.DB.prepare("select seq from sqlite_sequence where name = 'outbox'").first<{ seq: number }>())?.seq ?? 0;
+    const seq = await outboxInserts();
     const before = await seq();
     const t = await newTemplate(p);
     const r = await call(`/v1/template/${t}`, { method: "PUT", auth: p.auth, body: { name: "Renamed", passType: "loyalty", fields: [{ key: "name", label: "Name", type: "text" }] } });

@@ -19,14 +19,14 @@ import { DurableObject } from "cloudflare:workers";
 import { getDb, type Db } from "../db/client";
 import { claimNextDelivery, requeueDeliveries, writeHolderEvent } from "../db/queries/deliveries";
 import { deleteLegacyPassEvents, findPassByTarget, legacyPassEvents, passIdIn, writePassChange } from "../db/queries/passes";
-import { receiptStatements, writeReceipt } from "../db/queries/receipts";
+import { receiptStatements } from "../db/queries/receipts";
 import type { DeliveryEvent, PassRecord } from "../db/schema";
 import type { SerializedAppError } from "../lib/errors";
 import { newId, newToken } from "../lib/ids";
 import { logError } from "../lib/log";
 import { iso } from "../lib/time";
 import { PassHistory, type HistoryEvent } from "./history";
-import { planWrite, type PassCommand, type PassTarget } from "./plan-write";
+import { planWrite, type PassCommand, type PassTarget, type Plan } from "./plan-write";
 import { errorAnswer, successAnswer, type Receipt, type ReceiptAnswer } from "./receipt";
 
 const INTERNAL: SerializedAppError = { code: "internal", message: "Internal error.", details: null };
@@ -61,8 +61,21 @@ export interface PushTask {
   outboxId: number;
 }
 
+/** A write waiting for its group's D1 batch. */
+interface PendingWrite {
+  target: PassTarget;
+  cmd: PassCommand;
+  source: string;
+  receipt?: Receipt;
+  resolve: (outcome: WriteOutcome) => void;
+}
+
+/** Writes per group commit: each adds up to two statements (receipt, idempotency answer) to the batch. */
+const MAX_GROUP = 32;
+
 export class PassObject extends DurableObject<Env> {
   private chain: Promise<unknown> = Promise.resolve();
+  private pending: PendingWrite[] = [];
   /** The pass row as last written by this object (undefined: not loaded). This object is its only writer. */
   private cached: PassRecord | null | undefined = undefined;
   private readonly log: PassHistory;
@@ -120,56 +133,119 @@ export class PassObject extends DurableObject<Env> {
    * Applies one write (create, update, status, archive) and returns the pass after it. With a
    * `receipt` (a listener request), the request's inbound event and idempotency answer are written in
    * the same D1 batch as the change, or alone when nothing changed.
+   *
+   * Writes that arrive while an earlier batch is in flight are committed together (group commit): each
+   * is planned in order against the state the previous one left, so every caller still gets its own
+   * version and its own answer, and the group costs one D1 batch with the final pass row, one outbox
+   * row and each request's receipt. A busy pass therefore pays one round trip per group, not per write.
    */
   async apply(target: PassTarget, cmd: PassCommand, source: string, receipt?: Receipt): Promise<WriteOutcome> {
-    return this.serially(async () => {
-      const now = Date.now();
-      const current = await this.load(target);
-      const plan = planWrite(current, target, cmd, now, {
-        serialNumber: crypto.randomUUID(),
-        authenticationToken: newToken(24),
-      });
-      if (plan.kind === "error") return { ok: false, error: plan.error, logged: await this.receiptAlone(receipt, errorAnswer(plan.error)) };
-      if (plan.kind === "noop") {
-        const logged = receipt ? await this.receiptAlone(receipt, successAnswer(receipt, plan.pass, false)) : undefined;
-        return { ok: true, pass: plan.pass, changed: false, created: false, logged };
-      }
-
-      // History first: kept durable before the batch goes out, removed if the batch fails.
-      const seq = this.log.append({ version: plan.pass.version, kind: "write", action: plan.action, source, changes: plan.changes, at: now });
-      const write = { pass: plan.pass, insert: plan.insert, now };
-      // For a create the id is 0 here: the batch fills it in (passIdIn).
-      const answer = receipt ? successAnswer(receipt, plan.pass, plan.insert) : undefined;
-      let stored: PassRecord;
-      let outboxId: number;
-      try {
-        const extra = receipt && answer ? receiptStatements(this.db(), receipt, answer, plan.insert ? (passIdIn(write) as never) : undefined) : [];
-        ({ pass: stored, outboxId } = await writePassChange(this.db(), write, extra));
-      } catch (e) {
-        this.log.remove(seq);
-        this.cached = undefined; // the batch rolled back; reload next time
-        // Answered as an outcome, not thrown: an exception escaping an RPC method is reported by the
-        // runtime with its stack and message, which can quote the data that failed to write.
-        logError("pass write failed; nothing was written", e, { templateId: target.templateId });
-        return { ok: false, error: INTERNAL };
-      }
-      this.cached = stored;
-      // The push task goes out after the answer: the outbox row is already committed, and the cron
-      // sweep sends it again if this send is lost.
-      this.ctx.waitUntil(this.handOff(() => this.env.PUSHES_QUEUE.send({ outboxId } satisfies PushTask), "pushes"));
-      return { ok: true, pass: stored, changed: true, created: plan.insert, logged: receipt ? successAnswer(receipt, stored, plan.insert) : undefined };
+    return new Promise<WriteOutcome>((resolve) => {
+      this.pending.push({ target, cmd, source, receipt, resolve });
+      if (this.pending.length === 1) this.scheduleFlush();
     });
   }
 
-  /** A receipt for a request that changed nothing; a failure to write it is logged, not fatal. */
-  private async receiptAlone(receipt: Receipt | undefined, answer: ReceiptAnswer): Promise<ReceiptAnswer | undefined> {
-    if (!receipt) return undefined;
+  private scheduleFlush(): void {
+    this.serially(() => this.flush()).catch(() => undefined);
+  }
+
+  /** Commits the waiting writes (up to MAX_GROUP) as one group. Always answers every write it took. */
+  private async flush(): Promise<void> {
+    const group = this.pending.splice(0, MAX_GROUP);
+    if (this.pending.length) this.scheduleFlush();
+    if (!group.length) return;
     try {
-      await writeReceipt(this.db(), receipt, answer);
-      return answer;
+      await this.commit(group);
     } catch (e) {
-      logError("listener receipt write failed", e, { integration: receipt.integrationId });
-      return undefined;
+      logError("pass write failed; nothing was written", e, { templateId: group[0].target.templateId });
+      this.cached = undefined;
+      for (const w of group) w.resolve({ ok: false, error: INTERNAL });
+    }
+  }
+
+  private async commit(group: PendingWrite[]): Promise<void> {
+    const now = Date.now();
+    const { target } = group[0];
+    let state = await this.load(target);
+    let insert = false;
+    const planned: { w: PendingWrite; plan: Plan; pass: PassRecord | null }[] = [];
+    for (const w of group) {
+      const plan = planWrite(state, target, w.cmd, now, { serialNumber: crypto.randomUUID(), authenticationToken: newToken(24) });
+      if (plan.kind === "write") {
+        state = plan.pass;
+        insert ||= plan.insert;
+      }
+      planned.push({ w, plan, pass: plan.kind === "error" ? null : plan.pass });
+    }
+    const answerOf = (p: (typeof planned)[number], created: boolean) =>
+      p.plan.kind === "error" ? errorAnswer(p.plan.error) : successAnswer(p.w.receipt!, p.pass!, created);
+    const createdBy = (p: (typeof planned)[number]) => p.plan.kind === "write" && p.plan.insert;
+
+    if (!planned.some((p) => p.plan.kind === "write")) {
+      // Nothing changed: the receipts alone, in one batch.
+      const logged = await this.receiptsAlone(planned.filter((p) => p.w.receipt).map((p) => ({ receipt: p.w.receipt!, answer: answerOf(p, false) })));
+      for (const p of planned) {
+        const l = p.w.receipt && logged ? answerOf(p, false) : undefined;
+        p.w.resolve(p.plan.kind === "error" ? { ok: false, error: p.plan.error, logged: l } : { ok: true, pass: p.pass!, changed: false, created: false, logged: l });
+      }
+      return;
+    }
+
+    // History first: kept durable before the batch goes out, removed if the batch fails.
+    const seqs = planned
+      .filter((p) => p.plan.kind === "write")
+      .map(({ w, plan }) => {
+        const write = plan as Extract<Plan, { kind: "write" }>;
+        return this.log.append({ version: write.pass.version, kind: "write", action: write.action, source: w.source, changes: write.changes, at: now });
+      });
+    const final = { pass: state!, insert, now };
+    const db = this.db();
+    // For a pass created in this group the id is not known yet: its receipts take it from the batch.
+    const ref = insert ? (passIdIn(final) as never) : undefined;
+    const extra = planned
+      .filter((p) => p.w.receipt)
+      .flatMap((p) => [...receiptStatements(db, p.w.receipt!, answerOf(p, createdBy(p)), p.pass && p.pass.id === 0 ? ref : undefined)]);
+    let stored: PassRecord;
+    let outboxId: number;
+    try {
+      ({ pass: stored, outboxId } = await writePassChange(db, final, extra));
+    } catch (e) {
+      for (const seq of seqs) this.log.remove(seq);
+      this.cached = undefined; // the batch rolled back; reload next time
+      // Answered as outcomes, not thrown: an exception escaping an RPC method is reported by the
+      // runtime with its stack and message, which can quote the data that failed to write. Refusals
+      // keep their own answer (their receipt went down with the batch: the caller logs it).
+      logError("pass write failed; nothing was written", e, { templateId: target.templateId });
+      for (const p of planned) p.w.resolve(p.plan.kind === "error" ? { ok: false, error: p.plan.error } : { ok: false, error: INTERNAL });
+      return;
+    }
+    this.cached = stored;
+    // The push task goes out after the answers: the outbox row is already committed, and the cron
+    // sweep sends it again if this send is lost.
+    this.ctx.waitUntil(this.handOff(() => this.env.PUSHES_QUEUE.send({ outboxId } satisfies PushTask), "pushes"));
+    for (const p of planned) {
+      if (p.plan.kind === "error") {
+        p.w.resolve({ ok: false, error: p.plan.error, logged: p.w.receipt ? answerOf(p, false) : undefined });
+        continue;
+      }
+      const pass = { ...p.pass!, id: stored.id };
+      const created = createdBy(p);
+      p.w.resolve({ ok: true, pass, changed: p.plan.kind === "write", created, logged: p.w.receipt ? successAnswer(p.w.receipt, pass, created) : undefined });
+    }
+  }
+
+  /** Receipts of requests that changed nothing, in one batch; a failure to write them is logged, not fatal. */
+  private async receiptsAlone(items: { receipt: Receipt; answer: ReceiptAnswer }[]): Promise<boolean> {
+    if (!items.length) return false;
+    try {
+      const db = this.db();
+      const [first, ...rest] = items.flatMap((i) => [...receiptStatements(db, i.receipt, i.answer)]);
+      await db.batch([first, ...rest]);
+      return true;
+    } catch (e) {
+      logError("listener receipt write failed", e, { integration: items[0].receipt.integrationId });
+      return false;
     }
   }
 

@@ -89,7 +89,9 @@ export const passEvents = sqliteTable(
  * names a pass (`pass_id`, its new `version`) or a template (`template_id`, `version` = its updatedAt).
  */
 export const outbox = sqliteTable("outbox", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
+  // The rowid, without AUTOINCREMENT (which writes sqlite_sequence on every insert): an id may come back
+  // after its row was deleted, and a stale message naming it then hands on a newer change early.
+  id: integer("id").primaryKey(),
   projectId: text("project_id").notNull(),
   passId: integer("pass_id"),
   templateId: integer("template_id"),
