@@ -2,6 +2,7 @@
 // printed before it runs; DRY_RUN=1 prints them without running anything.
 //   1. wrangler d1 create passhook        (once; paste the database_id into wrangler.toml)
 //   2. wrangler queues create …           (once per queue; "already exists" is fine)
+//      wrangler r2 bucket create passhook-event-log, and its 30-day lifecycle rule
 //   3. wrangler secret put ADMIN_TOKEN / MASTER_KEY   (once; MASTER_KEY = `openssl rand -base64 32`)
 //   4. wrangler d1 migrations apply DB --remote
 //   5. wrangler deploy
@@ -33,6 +34,11 @@ then paste the printed database_id into wrangler.toml ([[d1_databases]]) and run
 }
 
 for (const q of QUEUES) run(["queues", "create", q], { allowFail: true });
+
+// The inbound event log's details live in R2; objects expire after 30 days, the log's retention
+// (the cron also deletes them with their rows; the rule is the backstop).
+run(["r2", "bucket", "create", "passhook-event-log"], { allowFail: true });
+run(["r2", "bucket", "lifecycle", "add", "passhook-event-log", "expire-after-30-days", "--expire-days", "30", "--force"], { allowFail: true });
 
 const secrets = dry ? "" : (run(["secret", "list", "--format", "json"], { allowFail: true, capture: true }).stdout ?? "");
 for (const name of ["ADMIN_TOKEN", "MASTER_KEY"]) {

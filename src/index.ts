@@ -5,7 +5,7 @@
 import { buildApp } from "./app";
 import { consumeCallbacks, consumeDeadLetters, sweepDeliveries } from "./callbacks";
 import { consumeGoogleDeadLetters, consumeGoogleSync, googleApiRoutes, googleRootRoutes, googleSubscriber, purgeGoogleNonces, reconcileGoogleSaves } from "./google";
-import { listenerRoutes, purgeOldEvents } from "./listener";
+import { listenerRoutes, moveLegacyDetails, purgeOldEvents } from "./listener";
 import { consumePushes, sweepOutbox, sweepWalletJobs, type DeliveryTask, type PushTask, type WalletTask } from "./passes";
 import { purgeExpiredIdempotencyKeys, type WalletName } from "./projects";
 import { logError } from "./lib/log";
@@ -48,6 +48,7 @@ export default {
       ["delivery sweep", () => sweepDeliveries(env)],
       ["idempotency retention", () => purgeExpiredIdempotencyKeys(env)],
       ["event log retention", () => purgeOldEvents(env)],
+      ["event details move to R2", () => moveLegacyDetails(env)],
       // TODO(merge): one call with both queues once the Apple queue exists ({ apple: env.APPLE_QUEUE, ... }).
       ["wallet job sweep", () => sweepWalletJobs(env, { google: env.GOOGLE_QUEUE } as Record<WalletName, Queue>)],
       ["google reconciliation", () => reconcileGoogleSaves(env)],

@@ -372,17 +372,21 @@ describe("event log and replay", () => {
     const i = await integration(p, { templateId: t, action: "create" });
     await hook(i.listenerUrl, { "pass-id": "kept", name: "Ada" });
     const ancient = Date.now() - 31 * 24 * 3600 * 1000;
-    await env.DB.prepare(
-      `insert into inbound_events (id, integration_id, received_at, headers, body, body_truncated, status_code, response) values ('evt_ancient', ?, ?, '{}', '{}', 0, 200, '{}')`,
+    // A row from 31 days ago (the lowest id: ids grow with time), with its details in R2.
+    const { id: oldId } = (await env.DB.prepare(
+      "insert into inbound_events (id, integration_id, received_at, status_code) values ((select min(id) - 1 from inbound_events), ?, ?, 200) returning id",
     )
       .bind(i.id, ancient)
-      .run();
+      .first<{ id: number }>())!;
+    await env.EVENT_LOG.put(`events/${i.id}/${oldId}`, JSON.stringify({ headers: {}, contentType: null, body: "{}", bodyTruncated: false, bodySha256: null, response: {}, errorMessage: null }));
+    expect((await call(`/v1/integration/${i.id}/events`, { auth: p.auth })).body.events).toHaveLength(2);
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, ctx);
     await waitOnExecutionContext(ctx);
     const log = await call(`/v1/integration/${i.id}/events`, { auth: p.auth });
-    expect(log.body.events.map((e: { id: string }) => e.id)).not.toContain("evt_ancient");
+    expect(log.body.events.map((e: { id: string }) => e.id)).not.toContain(`evt_${oldId.toString(36)}`);
     expect(log.body.events).toHaveLength(1);
+    expect(await env.EVENT_LOG.get(`events/${i.id}/${oldId}`)).toBeNull();
   });
 
   it("refuses to replay a request that failed its signature", async () => {

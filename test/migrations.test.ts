@@ -6,6 +6,7 @@
 import { applyD1Migrations, reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { moveLegacyDetails } from "../src/listener";
 
 const byName = (prefix: string) => env.TEST_MIGRATIONS.filter((m) => m.name.startsWith(prefix));
 
@@ -30,5 +31,55 @@ describe("0002_performance: the outbox rebuild", () => {
     // The rebuilt table works as the code expects: a new row gets the next integer id.
     const next = await env.DB.prepare("insert into outbox (project_id, pass_id, version, created_at) values ('prj_m', 3, 3, 300) returning id").first<{ id: number }>();
     expect(next!.id).toBe(2);
+  });
+});
+
+describe("0005_event_log_r2: the inbound event log's details move out of D1", () => {
+  it("gives old rows integer ids in time order, keeps their details for the move to R2, and maps references", async () => {
+    await reset();
+    await applyD1Migrations(env.DB, env.TEST_MIGRATIONS.filter((m) => m.name < "0005"));
+    await env.DB.batch([
+      env.DB.prepare("insert into projects (id, name, created_at, updated_at) values ('prj_e', 'E', 0, 0)"),
+      env.DB.prepare("insert into templates (id, project_id, name, pass_type, fields, created_at, updated_at) values (1, 'prj_e', 'T', 'generic', '[]', 0, 0)"),
+      env.DB.prepare(
+        "insert into integrations (id, project_id, template_id, name, action, field_mapping, token_hash, token_hint, enabled, created_at, updated_at) values ('int_e', 'prj_e', 1, 'i', 'update', '{}', 'h', 'h', 1, 0, 0)",
+      ),
+      env.DB.prepare(
+        `insert into inbound_events (id, integration_id, received_at, headers, content_type, body, body_truncated, body_bytes, body_sha256, idempotency_key, status_code, response, error_code, error_message)
+         values ('evt_second', 'int_e', 200, '{"user-agent":"crm"}', 'application/json', '{"pass-id":"a"}', 0, 15, 'abc', 'k1', 400, '{"error":{"code":"validation_failed"}}', 'validation_failed', 'Field x is required.')`,
+      ),
+      env.DB.prepare(
+        `insert into inbound_events (id, integration_id, received_at, headers, body, body_truncated, status_code, response, replay_of)
+         values ('evt_third', 'int_e', 300, '{}', '{"pass-id":"a","x":1}', 0, 200, '{"passId":1}', 'evt_second')`,
+      ),
+      env.DB.prepare(`insert into inbound_events (id, integration_id, received_at, headers, body, body_truncated, status_code, response) values ('evt_first', 'int_e', 100, '{}', '', 1, 413, '{}')`),
+      env.DB.prepare("insert into idempotency_keys (scope, key, fingerprint, state, response_status, response_body, created_at, ref) values ('listener:int_e', 'k1', 'f', 'done', 400, 'x', 0, 'evt_second')"),
+    ]);
+    await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+    const rows = await env.DB.prepare("select id, received_at, status_code, body_bytes, replay_of, legacy_detail from inbound_events order by id").all<Record<string, unknown>>();
+    expect(rows.results.map((r) => [r.id, r.received_at, r.status_code, r.replay_of])).toEqual([
+      [1, 100, 413, null],
+      [2, 200, 400, null],
+      [3, 300, 200, 2],
+    ]);
+    expect(JSON.parse(rows.results[1].legacy_detail as string)).toEqual({
+      headers: { "user-agent": "crm" },
+      contentType: "application/json",
+      body: '{"pass-id":"a"}',
+      bodyTruncated: false,
+      bodySha256: "abc",
+      response: { error: { code: "validation_failed" } },
+      errorMessage: "Field x is required.",
+    });
+    expect(JSON.parse(rows.results[0].legacy_detail as string).bodyTruncated).toBe(true);
+    expect(rows.results[2].body_bytes).toBe(21); // measured from the stored body when it was not recorded
+    expect(await env.DB.prepare("select ref from idempotency_keys").first()).toEqual({ ref: "2" });
+
+    // The cron moves the details to R2 and clears the column; the API reads them from there.
+    expect(await moveLegacyDetails(env)).toBe(3);
+    expect(await env.DB.prepare("select count(*) as n from inbound_events where legacy_detail is not null").first()).toEqual({ n: 0 });
+    const moved = await env.EVENT_LOG.get("events/int_e/2");
+    expect(((await moved!.json()) as { body: string }).body).toBe('{"pass-id":"a"}');
+    expect(await moveLegacyDetails(env)).toBe(0);
   });
 });

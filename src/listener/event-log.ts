@@ -6,14 +6,15 @@
  */
 import { getDb } from "../db/client";
 import { findInboundEvent, listInboundEvents, purgeInboundEvents } from "../db/queries/integrations";
-import { writeReceipt, type ReceiptRow } from "../db/queries/receipts";
+import { writeReceipt } from "../db/queries/receipts";
 import type { InboundEventRecord, IntegrationRecord } from "../db/schema";
 import { AppError, isAppError } from "../lib/errors";
-import { newId } from "../lib/ids";
 import { logError } from "../lib/log";
-import { decodeTimeCursor, pageOf } from "../lib/pagination";
+import { pageOf } from "../lib/pagination";
 import { DAY, iso } from "../lib/time";
 import { ownedTemplate, type PassScope } from "../passes";
+import { newDraft, receiptRow, type EventDraft } from "./draft";
+import { deleteDetails, detailsOf, formatEventId, parseEventId, putDetail, type EventDetail } from "./event-details";
 import { ownedIntegration, type IntegrationScope } from "./integrations";
 import { errorOutcome, processPayload, type Outcome } from "./process";
 
@@ -31,55 +32,30 @@ export function selectHeaders(h: Headers): Record<string, string> {
   return out;
 }
 
-/**
- * A request on its way into the log: the receipt row (passes/receipt.ts) plus what the listener
- * tracks about it. The pass's Durable Object writes the receipt with the change it causes (`logged`);
- * otherwise the listener writes it (`logEvent`).
- */
-export interface EventDraft extends ReceiptRow {
-  /** Refused before processing (signature, size, rate limit): only the body's size and digest are kept. */
-  rejected?: boolean;
-  /** Why a signature was refused, for the log line (never the signature itself). */
-  refusal?: string;
-  /** The pass's Durable Object wrote the receipt together with the change. */
-  logged?: boolean;
-}
-
-export function newDraft(integrationId: string, receivedAt: number, fields: Partial<EventDraft> = {}): EventDraft {
-  return {
-    eventId: newId("inboundEvent"),
-    integrationId,
-    receivedAt,
-    headers: {},
-    contentType: null,
-    body: "",
-    bodyTruncated: false,
-    bodyBytes: null,
-    bodySha256: null,
-    idempotencyKey: null,
-    replayOf: null,
-    duplicateOf: null,
-    claimed: null,
-    ...fields,
-  };
-}
-
-/** The receipt row of a draft: a refused request keeps no body. */
-export function receiptRow(draft: EventDraft): ReceiptRow {
-  const { rejected, refusal: _r, logged: _l, ...row } = draft;
-  return rejected ? { ...row, body: "" } : row;
-}
-
 /** Writes a request's receipt when the pass's object did not (nothing reached a pass, or it failed). */
 export async function logEvent(env: Pick<Env, "DB">, draft: EventDraft, outcome: Outcome): Promise<void> {
   if (draft.logged) return;
-  await writeReceipt(getDb(env.DB), receiptRow(draft), {
+  draft.eventId = await writeReceipt(getDb(env.DB), receiptRow(draft), {
     status: outcome.status,
     body: outcome.body,
     errorCode: outcome.error?.code ?? null,
     errorMessage: outcome.error?.message ?? null,
     passId: outcome.passId ?? null,
     passVersion: outcome.passVersion ?? null,
+  });
+}
+
+/** Puts the request's details in R2 beside its row (a refused request or a replay keeps no body). */
+export async function storeDetails(env: Pick<Env, "EVENT_LOG">, draft: EventDraft, outcome: Outcome): Promise<void> {
+  if (draft.eventId === undefined) return;
+  await putDetail(env, draft.integrationId, draft.eventId, {
+    headers: draft.headers,
+    contentType: draft.contentType,
+    body: draft.rejected ? "" : draft.body,
+    bodyTruncated: draft.bodyTruncated,
+    bodySha256: draft.bodySha256,
+    response: outcome.body,
+    errorMessage: outcome.error?.message ?? null,
   });
 }
 
@@ -94,52 +70,61 @@ export async function outcomeOf(fn: () => Promise<Outcome>, where: string): Prom
   }
 }
 
-export function eventView(e: InboundEventRecord) {
+export function eventView(e: InboundEventRecord, d: EventDetail | null) {
   return {
-    id: e.id,
+    id: formatEventId(e.id),
     integrationId: e.integrationId,
     receivedAt: iso(e.receivedAt),
-    headers: e.headers,
-    contentType: e.contentType,
-    body: e.body,
-    bodyTruncated: e.bodyTruncated,
+    headers: d?.headers ?? null,
+    contentType: d?.contentType ?? null,
+    body: d?.body ?? null,
+    bodyTruncated: d?.bodyTruncated ?? false,
     bodyBytes: e.bodyBytes,
-    bodySha256: e.bodySha256,
+    bodySha256: d?.bodySha256 ?? null,
     idempotencyKey: e.idempotencyKey,
     statusCode: e.statusCode,
-    response: e.response,
-    error: e.errorCode ? { code: e.errorCode, message: e.errorMessage } : null,
+    response: d?.response ?? null,
+    error: e.errorCode ? { code: e.errorCode, message: d?.errorMessage ?? null } : null,
     passId: e.passId,
     passVersion: e.passVersion,
-    replayOf: e.replayOf,
-    duplicateOf: e.duplicateOf,
+    replayOf: e.replayOf === null ? null : formatEventId(e.replayOf),
+    duplicateOf: e.duplicateOf === null ? null : formatEventId(e.duplicateOf),
+    /** False when the details are gone (their write failed): the row's facts remain. */
+    detailsKept: d !== null,
   };
 }
 
-export async function listEvents(scope: IntegrationScope, integrationId: string, cursor: string | undefined, limit: number) {
+type LogScope = IntegrationScope & { env: Pick<Env, "EVENT_LOG"> };
+
+export async function listEvents(scope: LogScope, integrationId: string, cursor: string | undefined, limit: number) {
   await ownedIntegration(scope, integrationId);
-  const rows = await listInboundEvents(getDb(scope.env.DB), integrationId, decodeTimeCursor(cursor, "evt"), limit + 1);
-  const { page, nextCursor } = pageOf(rows, limit, (e) => `${e.receivedAt}.${e.id}`);
-  return { events: page.map(eventView), nextCursor };
+  const before = cursor === undefined ? null : parseEventId(cursor);
+  if (cursor !== undefined && before === null) throw new AppError("bad_request", "The cursor is not valid.");
+  const rows = await listInboundEvents(getDb(scope.env.DB), integrationId, before, limit + 1);
+  const { page, nextCursor } = pageOf(rows, limit, (e) => formatEventId(e.id));
+  const details = await detailsOf(scope.env, page);
+  return { events: page.map((e, i) => eventView(e, details[i])), nextCursor };
 }
 
 /** Statuses refused before the body was processed: there is nothing trustworthy to replay. */
 const NOT_REPLAYABLE = new Set([401, 413, 429]);
 
-export async function replayEvent(scope: IntegrationScope & { env: PassScope["env"] }, integrationId: string, eventId: string, now = Date.now()) {
+export async function replayEvent(scope: LogScope & { env: PassScope["env"] }, integrationId: string, eventId: string, now = Date.now()) {
   const { row: integration } = await ownedIntegration(scope, integrationId);
   const db = getDb(scope.env.DB);
-  const original = await findInboundEvent(db, integrationId, eventId);
+  const id = parseEventId(eventId);
+  const original = id === null ? null : await findInboundEvent(db, integrationId, id);
   if (!original) throw new AppError("not_found", "Event not found.");
-  if (NOT_REPLAYABLE.has(original.statusCode) || original.bodyTruncated || (original.body === "" && (original.bodyBytes ?? 0) > 0)) {
-    throw new AppError("not_replayable", "This event was refused before processing (signature, size or rate limit); there is no trusted body to replay.");
+  const [detail] = await detailsOf(scope.env, [original]);
+  if (NOT_REPLAYABLE.has(original.statusCode) || original.duplicateOf !== null || !detail || detail.bodyTruncated || (detail.body === "" && (original.bodyBytes ?? 0) > 0)) {
+    throw new AppError("not_replayable", "This event was refused before processing (signature, size or rate limit), answered from an earlier one, or its body is no longer kept; there is no trusted body to replay.");
   }
   const draft = newDraft(integrationId, now, {
-    headers: original.headers,
-    contentType: original.contentType,
-    body: original.body,
+    headers: detail.headers,
+    contentType: detail.contentType,
+    body: detail.body,
     bodyBytes: original.bodyBytes,
-    bodySha256: original.bodySha256,
+    bodySha256: detail.bodySha256,
     replayOf: original.id,
   });
   const outcome = await outcomeOf(async () => {
@@ -147,13 +132,18 @@ export async function replayEvent(scope: IntegrationScope & { env: PassScope["en
     return processPayload(scope.env, integration as IntegrationRecord, template, draft);
   }, "replay");
   await logEvent(scope.env, draft, outcome);
-  const stored = await findInboundEvent(db, integrationId, draft.eventId);
-  return eventView(stored!);
+  await storeDetails(scope.env, draft, outcome);
+  const stored = await findInboundEvent(db, integrationId, draft.eventId!);
+  const [storedDetail] = await detailsOf(scope.env, [stored!]);
+  return eventView(stored!, storedDetail);
 }
 
 /** How long the inbound event log keeps a request (and so how far back a replay can reach). */
 export const EVENT_RETENTION = 30 * DAY;
 
-export async function purgeOldEvents(env: Pick<Env, "DB">, now = Date.now()) {
-  return purgeInboundEvents(getDb(env.DB), now - EVENT_RETENTION);
+/** Retention: the rows go in bounded chunks, and their details in R2 with them. */
+export async function purgeOldEvents(env: Pick<Env, "DB" | "EVENT_LOG">, now = Date.now()) {
+  const r = await purgeInboundEvents(getDb(env.DB), now - EVENT_RETENTION);
+  await deleteDetails(env, r.deleted);
+  return { deleted: r.deleted.length, more: r.more };
 }

@@ -10,6 +10,7 @@ export {
   type IntegrationScope,
 } from "./integrations";
 export { listEvents, replayEvent, purgeOldEvents } from "./event-log";
+export { moveLegacyDetails } from "./event-details";
 export { createIntegrationBody, patchIntegrationBody } from "./schemas";
 export { expectedPayload, checkMapping, FIELD_ACTIONS, type FieldMapping } from "./mapping";
 export { INTEGRATION_ACTIONS } from "./schemas";

@@ -9,7 +9,7 @@ import type { IntegrationRecord, TemplateRecord } from "../db/schema";
 import { isJsonContentType, parseJsonText } from "../lib/body";
 import { AppError, validationError } from "../lib/errors";
 import { archivePass, createPass, PassWriteError, setPassStatus, updatePass, type PassScope, type ReceiptAnswer, type WriteResult } from "../passes";
-import type { EventDraft } from "./event-log";
+import { receiptRow, type EventDraft } from "./draft";
 import { applyMapping } from "./mapping";
 
 export interface Outcome {
@@ -62,8 +62,7 @@ export async function processPayload(env: PassScope["env"], integration: Integra
   const { externalId, values, sourceOf, ignoredFields } = mapped.value;
   const scope: PassScope = { env, projectId: integration.projectId, source: `listener:${integration.id}` };
   const ref = { templateId: integration.templateId, externalId };
-  const { rejected: _r, refusal: _f, logged: _l, ...row } = draft;
-  const receipt = { ...row, answer: { externalId, action: integration.action, ignoredFields } };
+  const receipt = { ...receiptRow(draft), answer: { externalId, action: integration.action, ignoredFields } };
   const opts = { pathOf: (key: string) => sourceOf[key] ?? key, template, receipt };
 
   let result: WriteResult;
@@ -84,12 +83,14 @@ export async function processPayload(env: PassScope["env"], integration: Integra
   } catch (e) {
     if (e instanceof PassWriteError && e.logged) {
       draft.logged = true;
+      draft.eventId = e.logged.eventId;
       return answered(e.logged);
     }
     throw e;
   }
   if (result.logged) {
     draft.logged = true;
+    draft.eventId = result.logged.eventId;
     return answered(result.logged);
   }
   const { pass } = result;

@@ -31,19 +31,23 @@ import { cachedTemplate, type PassScope } from "../passes";
 import { beginIdempotent, refuseIdempotent } from "../projects";
 import type { IntegrationRecord } from "../db/schema";
 import { secretContext } from "./integrations";
-import { logEvent, newDraft, outcomeOf, selectHeaders, type EventDraft } from "./event-log";
+import { newDraft, type EventDraft } from "./draft";
+import { logEvent, outcomeOf, selectHeaders, storeDetails } from "./event-log";
 import { findListenerIntegration } from "./lookup";
 import { errorOutcome, processPayload, type Outcome } from "./process";
 import { verifyListenerSignature } from "./signature";
 
-export type ListenerEnv = PassScope["env"] & Pick<Env, "MASTER_KEY" | "LISTENER_RATE_LIMIT" | "LISTENER_REJECT_LIMIT">;
+export type ListenerEnv = PassScope["env"] & Pick<Env, "MASTER_KEY" | "LISTENER_RATE_LIMIT" | "LISTENER_REJECT_LIMIT" | "EVENT_LOG">;
 
 const RATE_PERIOD_SECONDS = 60;
 const MAX_KEY_LENGTH = 255;
 
 export const idempotencyScope = (integrationId: string) => `listener:${integrationId}`;
 
-export async function receive(env: ListenerEnv, token: string, req: Request, now = Date.now()): Promise<Outcome> {
+export async function receive(env: ListenerEnv, token: string, req: Request, opts: { now?: number; defer?: Defer } = {}): Promise<Outcome> {
+  const now = opts.now ?? Date.now();
+  const pending: Promise<unknown>[] = [];
+  const defer = opts.defer ?? ((work: Promise<unknown>) => void pending.push(work));
   // The token is looked up by its SHA-256, never compared as itself: how long the lookup takes depends
   // on the hash, which tells an attacker nothing about a valid token (the timing-safe form of a
   // comparison against many stored tokens).
@@ -52,23 +56,33 @@ export async function receive(env: ListenerEnv, token: string, req: Request, now
 
   const draft = newDraft(integration.id, now, { headers: selectHeaders(req.headers), contentType: req.headers.get("content-type") });
   const outcome = await outcomeOf(() => run(env, integration, req, draft, now), "receive");
-  await settle(env, integration, draft, outcome);
+  await settle(env, integration, draft, outcome, defer);
+  await Promise.all(pending);
   return outcome;
 }
 
-/** Logs the request unless its pass's object already did. A failure to log never turns a landed write into an error. */
-async function settle(env: ListenerEnv, integration: IntegrationRecord, draft: EventDraft, outcome: Outcome): Promise<void> {
-  if (draft.logged) return;
+/**
+ * Logs the request unless its pass's object already did, then hands its details to R2 (after the
+ * answer, through `defer`). A failure to log never turns a landed write into an error.
+ */
+async function settle(env: ListenerEnv, integration: IntegrationRecord, draft: EventDraft, outcome: Outcome, defer: Defer): Promise<void> {
   try {
-    if (draft.rejected && !(await env.LISTENER_REJECT_LIMIT.limit({ key: integration.id })).success) return;
-    await logEvent(env, draft, outcome);
-    if (draft.rejected) {
-      console.log(JSON.stringify({ msg: "listener request refused", integration: integration.id, status: outcome.status, reason: draft.refusal ?? outcome.error?.code }));
+    if (!draft.logged) {
+      if (draft.rejected && !(await env.LISTENER_REJECT_LIMIT.limit({ key: integration.id })).success) return;
+      await logEvent(env, draft, outcome);
+      if (draft.rejected) {
+        console.log(JSON.stringify({ msg: "listener request refused", integration: integration.id, status: outcome.status, reason: draft.refusal ?? outcome.error?.code }));
+      }
     }
   } catch (e) {
     logError("listener event log write failed; the response stands", e, { integration: integration.id, status: outcome.status });
+    return;
   }
+  defer(storeDetails(env, draft, outcome).catch((e) => logError("listener event details not kept", e, { integration: integration.id })));
 }
+
+/** Runs work after the answer (the route passes the execution context's waitUntil); by default, awaits it. */
+export type Defer = (work: Promise<unknown>) => void;
 
 async function run(env: ListenerEnv, integration: IntegrationRecord, req: Request, draft: EventDraft, now: number): Promise<Outcome> {
   const signed = integration.signingSecretEnc != null;
@@ -111,7 +125,7 @@ async function run(env: ListenerEnv, integration: IntegrationRecord, req: Reques
     refuseIdempotent(start, "webhook-id / Idempotency-Key");
     if (start.kind === "replay") {
       // The first request's row keeps the body; this one is counted like a refusal.
-      draft.duplicateOf = start.ref;
+      draft.duplicateOf = start.ref === null ? null : Number(start.ref);
       draft.rejected = true;
       return replayed(start.status, start.body);
     }

@@ -13,7 +13,7 @@ import { iso } from "../lib/time";
 import { coerceFields, type FieldPatch } from "./fields";
 import type { EmitOutcome, HolderEventInput, PassObject, WriteOutcome } from "./pass-object";
 import type { PassCommand, PassTarget } from "./plan-write";
-import type { Receipt, ReceiptAnswer } from "./receipt";
+import type { LoggedAnswer, Receipt } from "./receipt";
 import type { HistoryEvent } from "./history";
 import { ownedTemplate } from "./templates";
 import { passView, type PassView } from "./view";
@@ -32,7 +32,7 @@ export interface WriteResult {
   created: boolean;
   changed: boolean;
   /** The answer recorded with the request's receipt (WriteOptions.receipt). */
-  logged?: ReceiptAnswer;
+  logged?: LoggedAnswer;
 }
 
 /** The stub of a pass's Durable Object. */
@@ -48,7 +48,7 @@ export function passObject(env: Pick<Env, "PASS_OBJECT">, target: PassTarget): D
 export class PassWriteError extends AppError {
   constructor(
     e: SerializedAppError,
-    readonly logged?: ReceiptAnswer,
+    readonly logged?: LoggedAnswer,
   ) {
     super(e.code, e.message, e.details);
   }

@@ -27,14 +27,14 @@ import { logError } from "../lib/log";
 import { iso } from "../lib/time";
 import { PassHistory, type HistoryEvent } from "./history";
 import { planWrite, type PassCommand, type PassTarget, type Plan } from "./plan-write";
-import { errorAnswer, successAnswer, type Receipt, type ReceiptAnswer } from "./receipt";
+import { errorAnswer, successAnswer, type LoggedAnswer, type Receipt, type ReceiptAnswer } from "./receipt";
 
 const INTERNAL: SerializedAppError = { code: "internal", message: "Internal error.", details: null };
 
 /** `logged` is the listener answer as recorded with the receipt (absent when there was no receipt, or it could not be written). */
 export type WriteOutcome =
-  | { ok: true; pass: PassRecord; changed: boolean; created: boolean; logged?: ReceiptAnswer }
-  | { ok: false; error: SerializedAppError; logged?: ReceiptAnswer };
+  | { ok: true; pass: PassRecord; changed: boolean; created: boolean; logged?: LoggedAnswer }
+  | { ok: false; error: SerializedAppError; logged?: LoggedAnswer };
 
 export interface HolderEventInput {
   event: DeliveryEvent;
@@ -184,9 +184,11 @@ export class PassObject extends DurableObject<Env> {
 
     if (!planned.some((p) => p.plan.kind === "write")) {
       // Nothing changed: the receipts alone, in one batch.
-      const logged = await this.receiptsAlone(planned.filter((p) => p.w.receipt).map((p) => ({ receipt: p.w.receipt!, answer: answerOf(p, false) })));
+      const receipted = planned.filter((p) => p.w.receipt);
+      const ids = await this.receiptsAlone(receipted.map((p) => ({ receipt: p.w.receipt!, answer: answerOf(p, false) })));
       for (const p of planned) {
-        const l = p.w.receipt && logged ? answerOf(p, false) : undefined;
+        const i = receipted.indexOf(p);
+        const l = i >= 0 && ids ? { ...answerOf(p, false), eventId: ids[i] } : undefined;
         p.w.resolve(p.plan.kind === "error" ? { ok: false, error: p.plan.error, logged: l } : { ok: true, pass: p.pass!, changed: false, created: false, logged: l });
       }
       return;
@@ -203,13 +205,20 @@ export class PassObject extends DurableObject<Env> {
     const db = this.db();
     // For a pass created in this group the id is not known yet: its receipts take it from the batch.
     const ref = insert ? (passIdIn(final) as never) : undefined;
+    // Each receipt adds its event insert (whose result is the event id) and maybe its key's answer.
+    const eventAt = new Map<PendingWrite, number>();
     const extra = planned
       .filter((p) => p.w.receipt)
-      .flatMap((p) => [...receiptStatements(db, p.w.receipt!, answerOf(p, createdBy(p)), p.pass && p.pass.id === 0 ? ref : undefined)]);
+      .flatMap((p, _i, all) => {
+        const stmts = [...receiptStatements(db, p.w.receipt!, answerOf(p, createdBy(p)), p.pass && p.pass.id === 0 ? ref : undefined)];
+        eventAt.set(p.w, all.slice(0, all.indexOf(p)).reduce((n, q) => n + (q.w.receipt!.claimed ? 2 : 1), 0));
+        return stmts;
+      });
     let stored: PassRecord;
     let outboxId: number;
+    let results: unknown[];
     try {
-      ({ pass: stored, outboxId } = await writePassChange(db, final, extra));
+      ({ pass: stored, outboxId, extraResults: results } = await writePassChange(db, final, extra));
     } catch (e) {
       for (const seq of seqs) this.log.remove(seq);
       this.cached = undefined; // the batch rolled back; reload next time
@@ -224,28 +233,39 @@ export class PassObject extends DurableObject<Env> {
     // The push task goes out after the answers: the outbox row is already committed, and the cron
     // sweep sends it again if this send is lost.
     this.ctx.waitUntil(this.handOff(() => this.env.PUSHES_QUEUE.send({ outboxId } satisfies PushTask), "pushes"));
+    const eventIdOf = (w: PendingWrite) => (results[eventAt.get(w)!] as { id: number }[])[0].id;
     for (const p of planned) {
       if (p.plan.kind === "error") {
-        p.w.resolve({ ok: false, error: p.plan.error, logged: p.w.receipt ? answerOf(p, false) : undefined });
+        p.w.resolve({ ok: false, error: p.plan.error, logged: p.w.receipt ? { ...answerOf(p, false), eventId: eventIdOf(p.w) } : undefined });
         continue;
       }
       const pass = { ...p.pass!, id: stored.id };
       const created = createdBy(p);
-      p.w.resolve({ ok: true, pass, changed: p.plan.kind === "write", created, logged: p.w.receipt ? successAnswer(p.w.receipt, pass, created) : undefined });
+      const logged = p.w.receipt ? { ...successAnswer(p.w.receipt, pass, created), eventId: eventIdOf(p.w) } : undefined;
+      p.w.resolve({ ok: true, pass, changed: p.plan.kind === "write", created, logged });
     }
   }
 
-  /** Receipts of requests that changed nothing, in one batch; a failure to write them is logged, not fatal. */
-  private async receiptsAlone(items: { receipt: Receipt; answer: ReceiptAnswer }[]): Promise<boolean> {
-    if (!items.length) return false;
+  /**
+   * Receipts of requests that changed nothing, in one batch. Returns their event ids, or null when the
+   * batch failed (logged, not fatal: the caller writes the receipts itself).
+   */
+  private async receiptsAlone(items: { receipt: Receipt; answer: ReceiptAnswer }[]): Promise<number[] | null> {
+    if (!items.length) return null;
     try {
       const db = this.db();
-      const [first, ...rest] = items.flatMap((i) => [...receiptStatements(db, i.receipt, i.answer)]);
-      await db.batch([first, ...rest]);
-      return true;
+      const stmts = items.map((i) => [...receiptStatements(db, i.receipt, i.answer)]);
+      const [first, ...rest] = stmts.flat();
+      const results = await db.batch([first, ...rest]);
+      let at = 0;
+      return stmts.map((group) => {
+        const id = (results[at] as { id: number }[])[0].id;
+        at += group.length;
+        return id;
+      });
     } catch (e) {
       logError("listener receipt write failed", e, { integration: items[0].receipt.integrationId });
-      return false;
+      return null;
     }
   }
 

@@ -11,6 +11,11 @@ import { ERROR_STATUS, type SerializedAppError } from "../lib/errors";
 
 export type { ReceiptAnswer, ReceiptRow };
 
+/** An answer as recorded with its receipt, and the id of the inbound event row it went in. */
+export interface LoggedAnswer extends ReceiptAnswer {
+  eventId: number;
+}
+
 export interface Receipt extends ReceiptRow {
   /** The parts of the answer the caller knows: the sender's pass-id, the action, the keys it ignored. */
   answer: { externalId: string; action: string; ignoredFields: string[] };

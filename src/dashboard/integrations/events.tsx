@@ -8,7 +8,7 @@ export interface EventRow {
   statusCode: number;
   passId: number | null;
   error: { code: string; message: string | null } | null;
-  body: string;
+  body: string | null;
   contentType: string | null;
   bodyTruncated: boolean;
   replayOf: string | null;
@@ -60,12 +60,12 @@ export function EventLog(props: { csrf: string; integrationId: string; name: str
                   <td>{e.error ? `${e.error.message ?? ""} (${e.error.code})` : "—"}</td>
                   <td>
                     <details>
-                      <summary>{e.bodyTruncated ? "Too large (not kept)" : "Show body"}</summary>
-                      <pre>{redactBody(e.body, e.contentType)}</pre>
+                      <summary>{e.bodyTruncated ? "Too large (not kept)" : e.body === null ? "Body not kept" : "Show body"}</summary>
+                      <pre>{e.body === null ? "" : redactBody(e.body, e.contentType)}</pre>
                     </details>
                   </td>
                   <td>
-                    {NOT_REPLAYABLE.has(e.statusCode) || e.bodyTruncated ? (
+                    {NOT_REPLAYABLE.has(e.statusCode) || e.bodyTruncated || e.body === null || e.duplicateOf !== null ? (
                       <span class="hint">Not replayable</span>
                     ) : (
                       <form method="post" action={`${base}/events/${e.id}/replay`}>

@@ -53,7 +53,11 @@ export function passIdIn(w: PassWrite): SQL | number {
  * listener request's receipt), and returns the stored row and the outbox id. One D1 batch: one
  * round trip, all or nothing.
  */
-export async function writePassChange(db: Db, w: PassWrite, extra: readonly BatchItem<"sqlite">[] = []): Promise<{ pass: PassRecord; outboxId: number }> {
+export async function writePassChange(
+  db: Db,
+  w: PassWrite,
+  extra: readonly BatchItem<"sqlite">[] = [],
+): Promise<{ pass: PassRecord; outboxId: number; extraResults: unknown[] }> {
   const { pass } = w;
   const { id: _omit, ...insertable } = pass;
   const main = w.insert
@@ -67,11 +71,11 @@ export async function writePassChange(db: Db, w: PassWrite, extra: readonly Batc
     .insert(outbox)
     .values({ projectId: pass.projectId, passId: passIdIn(w) as number, templateId: pass.templateId, version: pass.version, createdAt: w.now })
     .returning({ id: outbox.id });
-  const [rows, tasks] = await db.batch([main, task, ...extra]);
+  const [rows, tasks, ...extraResults] = await db.batch([main, task, ...extra]);
   const stored = (rows as PassRecord[])[0];
   const outboxId = (tasks as { id: number }[])[0]?.id;
   if (!stored || outboxId === undefined) throw new Error("pass write returned no row");
-  return { pass: stored, outboxId };
+  return { pass: stored, outboxId, extraResults };
 }
 
 /** Rows of the retired D1 event log for one pass, oldest first (read once, when its history moves). */

@@ -1,8 +1,9 @@
 /**
- * A listener request's receipt: its inbound event row and, when it claimed an idempotency key, the
- * key's recorded answer. Written in the same D1 batch as the pass change it caused (by the pass's
- * Durable Object), or on their own when the request changed nothing; either way one round trip, and a
- * logged request and its write land together or not at all.
+ * A listener request's receipt: its compact inbound event row and, when it claimed an idempotency
+ * key, the key's recorded answer. Written in the same D1 batch as the pass change it caused (by the
+ * pass's Durable Object), or on their own when the request changed nothing; either way one round trip,
+ * and a logged request and its write land together or not at all. The request's headers, body and the
+ * answer itself go to R2 afterwards (listener/event-log.ts).
  *
  * For a create the pass id is not known before the batch runs: `passIdRef` then finds it by
  * (template, externalId) inside the batch, and the stored answer gets it with `json_set`.
@@ -12,19 +13,12 @@ import type { Db } from "../client";
 import { idempotencyKeys, inboundEvents } from "../schema";
 
 export interface ReceiptRow {
-  eventId: string;
   integrationId: string;
   receivedAt: number;
-  headers: Record<string, string>;
-  contentType: string | null;
-  /** Empty for a request refused before processing. */
-  body: string;
-  bodyTruncated: boolean;
-  bodyBytes: number | null;
-  bodySha256: string | null;
   idempotencyKey: string | null;
-  replayOf: string | null;
-  duplicateOf: string | null;
+  bodyBytes: number | null;
+  replayOf: number | null;
+  duplicateOf: number | null;
   /** The idempotency key this request claimed, to record the answer under. */
   claimed: { scope: string; key: string } | null;
 }
@@ -48,44 +42,42 @@ export function keepsAnswer(status: number): boolean {
   return status < 400 || status === 400 || status === 413 || status === 415;
 }
 
-/** The statements of a receipt, to run alone or appended to a pass change's batch. */
+/**
+ * The statements of a receipt, to run alone or appended to a pass change's batch. The first returns
+ * the event's id; the key's record takes it with `last_insert_rowid()`, so they must stay adjacent.
+ */
 export function receiptStatements(db: Db, row: ReceiptRow, answer: ReceiptAnswer, passIdRef?: SQL) {
+  const event = db
+    .insert(inboundEvents)
+    .values({
+      integrationId: row.integrationId,
+      receivedAt: row.receivedAt,
+      statusCode: answer.status,
+      errorCode: answer.errorCode,
+      passId: (passIdRef ?? answer.passId) as number | null,
+      passVersion: answer.passVersion,
+      idempotencyKey: row.idempotencyKey,
+      bodyBytes: row.bodyBytes,
+      replayOf: row.replayOf,
+      duplicateOf: row.duplicateOf,
+    })
+    .returning({ id: inboundEvents.id });
+  if (!row.claimed) return [event] as const;
   const json = JSON.stringify(answer.body);
   const response = passIdRef ? sql`json_set(${json}, '$.passId', ${passIdRef})` : json;
-  const event = db.insert(inboundEvents).values({
-    id: row.eventId,
-    integrationId: row.integrationId,
-    receivedAt: row.receivedAt,
-    headers: row.headers,
-    contentType: row.contentType,
-    body: row.body,
-    bodyTruncated: row.bodyTruncated,
-    bodyBytes: row.bodyBytes,
-    bodySha256: row.bodySha256,
-    idempotencyKey: row.idempotencyKey,
-    statusCode: answer.status,
-    response: response as unknown,
-    errorCode: answer.errorCode,
-    errorMessage: answer.errorMessage,
-    passId: (passIdRef ?? answer.passId) as number | null,
-    passVersion: answer.passVersion,
-    replayOf: row.replayOf,
-    duplicateOf: row.duplicateOf,
-  });
-  if (!row.claimed) return [event] as const;
   const key = and(eq(idempotencyKeys.scope, row.claimed.scope), eq(idempotencyKeys.key, row.claimed.key));
-  const record =
-    !keepsAnswer(answer.status)
-      ? db.delete(idempotencyKeys).where(and(key, eq(idempotencyKeys.state, "processing")))
-      : db
-          .update(idempotencyKeys)
-          .set({ state: "done", responseStatus: answer.status, responseBody: response as string, sealed: false, ref: row.eventId })
-          .where(key);
+  const record = !keepsAnswer(answer.status)
+    ? db.delete(idempotencyKeys).where(and(key, eq(idempotencyKeys.state, "processing")))
+    : db
+        .update(idempotencyKeys)
+        .set({ state: "done", responseStatus: answer.status, responseBody: response as string, sealed: false, ref: sql`cast(last_insert_rowid() as text)` })
+        .where(key);
   return [event, record] as const;
 }
 
-/** A receipt on its own (the request changed no pass): one batch. */
-export async function writeReceipt(db: Db, row: ReceiptRow, answer: ReceiptAnswer): Promise<void> {
+/** A receipt on its own (the request changed no pass): one batch. Returns the event's id. */
+export async function writeReceipt(db: Db, row: ReceiptRow, answer: ReceiptAnswer): Promise<number> {
   const [first, ...rest] = receiptStatements(db, row, answer);
-  await db.batch([first, ...rest]);
+  const [inserted] = await db.batch([first, ...rest]);
+  return (inserted as { id: number }[])[0].id;
 }

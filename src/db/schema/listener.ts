@@ -1,4 +1,5 @@
 /** Integrations (listener endpoints) and the inbound event log. */
+import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { projects } from "./projects";
 import { templates } from "./passes";
@@ -28,38 +29,41 @@ export const integrations = sqliteTable(
   (t) => [uniqueIndex("integrations_token_uq").on(t.tokenHash), index("integrations_project_idx").on(t.projectId)],
 );
 
+/**
+ * The inbound event log's D1 part: one compact row per listener request, written in the same batch
+ * as the pass change it caused (or alone), so the log and the write agree. What is large or only read
+ * by people (headers, body, answer) is kept beside it in R2 (`EVENT_LOG`, key
+ * `events/<integrationId>/<id>`), written after the answer. The id is the rowid: ids grow with time,
+ * so pages and retention go by it, and no separate key index is written. Shown as `evt_<base36>`.
+ */
 export const inboundEvents = sqliteTable(
   "inbound_events",
   {
-    id: text("id").primaryKey(),
+    id: integer("id").primaryKey(),
     integrationId: text("integration_id")
       .notNull()
       .references(() => integrations.id, { onDelete: "cascade" }),
     receivedAt: integer("received_at").notNull(),
-    headers: text("headers", { mode: "json" }).$type<Record<string, string>>().notNull(),
-    contentType: text("content_type"),
-    /** The raw body; empty for a request refused before processing (signature, size, rate limit). */
-    body: text("body").notNull(),
-    bodyTruncated: integer("body_truncated", { mode: "boolean" }).notNull(),
-    /** Size in bytes and SHA-256 (hex) of the body as received: all that is kept of a refused request's body. */
-    bodyBytes: integer("body_bytes"),
-    bodySha256: text("body_sha256"),
-    idempotencyKey: text("idempotency_key"),
     statusCode: integer("status_code").notNull(),
-    response: text("response", { mode: "json" }).$type<unknown>().notNull(),
     errorCode: text("error_code"),
-    errorMessage: text("error_message"),
     passId: integer("pass_id"),
     passVersion: integer("pass_version"),
+    idempotencyKey: text("idempotency_key"),
+    bodyBytes: integer("body_bytes"),
     /** Set on a manual replay: the event whose body was run again. */
-    replayOf: text("replay_of"),
-    /** Set when a repeated webhook-id / Idempotency-Key got the first response back. */
-    duplicateOf: text("duplicate_of"),
+    replayOf: integer("replay_of"),
+    /** Set when a repeated key got the first answer back. */
+    duplicateOf: integer("duplicate_of"),
+    /**
+     * Headers, body and answer of a row written before the details moved to R2; the cron moves them
+     * there in small batches and clears this.
+     */
+    legacyDetail: text("legacy_detail", { mode: "json" }).$type<Record<string, unknown>>(),
   },
   (t) => [
-    index("inbound_events_integration_idx").on(t.integrationId, t.receivedAt),
-    // Retention deletes by age across integrations.
-    index("inbound_events_received_idx").on(t.receivedAt),
+    index("inbound_events_integration_idx").on(t.integrationId, t.id),
+    // Partial: only rows still holding legacy details are in it, so new rows write nothing here.
+    index("inbound_events_legacy_idx").on(t.id).where(sql`legacy_detail is not null`),
   ],
 );
 
