@@ -3,3 +3,4 @@ export * from "./passes";
 export * from "./listener";
 export * from "./callbacks";
 export * from "./wallets";
+export * from "./apple";

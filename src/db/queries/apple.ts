@@ -1,0 +1,322 @@
+/**
+ * Apple Wallet rows (schema/apple.ts). Statements that must agree with each other run in one D1
+ * batch (one transaction), so the update-tag counter, the registrations it stamps and the counts that
+ * decide install / uninstall are read and written together.
+ */
+import { and, asc, eq, gt, inArray, lte, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import {
+  appleCounters,
+  applePersonalizations,
+  appleRegistrations,
+  appleTemplateImages,
+  appleTemplates,
+  type AppleRegistrationRecord,
+  type AppleTemplateRecord,
+} from "../schema";
+
+export interface RegistrationKey {
+  deviceLibraryId: string;
+  passTypeId: string;
+  serialNumber: string;
+}
+
+const TAG = "tag";
+const keyIs = (k: RegistrationKey) =>
+  and(eq(appleRegistrations.deviceLibraryId, k.deviceLibraryId), eq(appleRegistrations.passTypeId, k.passTypeId), eq(appleRegistrations.serialNumber, k.serialNumber));
+
+/**
+ * Advances the update-tag counter to max(value + 1, now): strictly increasing, and close to the
+ * clock in milliseconds. Runs inside a batch, before the statements that read it.
+ */
+function bumpTag(db: Db, now: number) {
+  return db
+    .insert(appleCounters)
+    .values({ name: TAG, value: now })
+    .onConflictDoUpdate({ target: appleCounters.name, set: { value: sql`max(${appleCounters.value} + 1, excluded.value)` } });
+}
+const currentTag = sql<number>`(select ${appleCounters.value} from ${appleCounters} where ${appleCounters.name} = ${TAG})`;
+
+function countOfPass(db: Db, passId: number) {
+  return db.select({ n: sql<number>`count(*)` }).from(appleRegistrations).where(eq(appleRegistrations.passId, passId));
+}
+
+export async function findRegistration(db: Db, k: RegistrationKey): Promise<AppleRegistrationRecord | null> {
+  const rows = await db.select().from(appleRegistrations).where(keyIs(k)).limit(1);
+  return rows[0] ?? null;
+}
+
+/**
+ * Registers a device for a pass. A new row gets a fresh tag (so the device's next "what changed"
+ * lists the pass once: a change between download and registration is not missed) and counts as
+ * pushed. A known row keeps its tag and takes the newest push token. Beyond `maxPerPass` rows the
+ * least recently registered go. Returns whether the row is new and how many the pass has now.
+ */
+export async function upsertRegistration(
+  db: Db,
+  r: RegistrationKey & { pushToken: string; passId: number; templateId: number; projectId: string },
+  now: number,
+  maxPerPass: number,
+): Promise<{ created: boolean; count: number }> {
+  const [, inserted, , , count] = await db.batch([
+    bumpTag(db, now),
+    db
+      .insert(appleRegistrations)
+      .values({ ...r, tag: currentTag, pushedTag: currentTag, createdAt: now, updatedAt: now })
+      .onConflictDoNothing()
+      .returning({ passId: appleRegistrations.passId }),
+    // A device registering again (a new push token, a reinstall) refreshes the row.
+    db.update(appleRegistrations).set({ pushToken: r.pushToken, updatedAt: now }).where(keyIs(r)),
+    db.run(
+      sql`delete from ${appleRegistrations} where rowid in (select rowid from ${appleRegistrations} where ${appleRegistrations.passId} = ${r.passId} order by ${appleRegistrations.updatedAt} desc limit -1 offset ${maxPerPass})`,
+    ),
+    countOfPass(db, r.passId),
+  ]);
+  return { created: inserted.length === 1, count: count[0]?.n ?? 0 };
+}
+
+/** Removes a registration; `removed` says whether there was one, `count` what the pass has left. */
+export async function deleteRegistration(db: Db, k: RegistrationKey, passId: number): Promise<{ removed: boolean; count: number }> {
+  const [deleted, count] = await db.batch([db.delete(appleRegistrations).where(keyIs(k)).returning({ passId: appleRegistrations.passId }), countOfPass(db, passId)]);
+  return { removed: deleted.length === 1, count: count[0]?.n ?? 0 };
+}
+
+/**
+ * Removes a registration APNs called dead, unless the device registered again since: another push
+ * token, or (for a 410 with a timestamp) a registration newer than the moment APNs gave up on it.
+ */
+export async function deleteDeadRegistration(
+  db: Db,
+  k: RegistrationKey & { pushToken: string; passId: number },
+  unregisteredAt: number | undefined,
+): Promise<{ removed: boolean; count: number }> {
+  const stale = and(keyIs(k), eq(appleRegistrations.pushToken, k.pushToken), unregisteredAt === undefined ? undefined : lte(appleRegistrations.updatedAt, unregisteredAt));
+  const [deleted, count] = await db.batch([db.delete(appleRegistrations).where(stale).returning({ passId: appleRegistrations.passId }), countOfPass(db, k.passId)]);
+  return { removed: deleted.length === 1, count: count[0]?.n ?? 0 };
+}
+
+/** Serials of one device and pass type whose tag is past `since`, oldest tag first (§1.3). */
+export async function serialsChangedSince(db: Db, deviceLibraryId: string, passTypeId: string, since: number, limit: number) {
+  return db
+    .select({ serialNumber: appleRegistrations.serialNumber, tag: appleRegistrations.tag })
+    .from(appleRegistrations)
+    .where(and(eq(appleRegistrations.deviceLibraryId, deviceLibraryId), eq(appleRegistrations.passTypeId, passTypeId), gt(appleRegistrations.tag, since)))
+    .orderBy(asc(appleRegistrations.tag))
+    .limit(limit);
+}
+
+/** Stamps every registration of a pass with a new tag; returns how many there are. */
+export async function touchPass(db: Db, passId: number, now: number): Promise<number> {
+  const [, rows] = await db.batch([
+    bumpTag(db, now),
+    db.update(appleRegistrations).set({ tag: currentTag }).where(eq(appleRegistrations.passId, passId)).returning({ passId: appleRegistrations.passId }),
+  ]);
+  return rows.length;
+}
+
+/** Registrations of a pass still owed a push (`pushed_tag < tag`). */
+export async function registrationsToPush(db: Db, passId: number, limit: number): Promise<AppleRegistrationRecord[]> {
+  return db
+    .select()
+    .from(appleRegistrations)
+    .where(and(eq(appleRegistrations.passId, passId), sql`${appleRegistrations.pushedTag} < ${appleRegistrations.tag}`))
+    .limit(limit);
+}
+
+/** Records pushes APNs accepted: each registration's `pushed_tag` moves up to the tag that was pushed. */
+export async function markPushed(db: Db, pushed: (RegistrationKey & { tag: number })[]): Promise<void> {
+  if (!pushed.length) return;
+  const [first, ...rest] = pushed.map((p) => db.update(appleRegistrations).set({ pushedTag: sql`max(${appleRegistrations.pushedTag}, ${p.tag})` }).where(keyIs(p)));
+  await db.batch([first, ...rest]);
+}
+
+export async function templateHasRegistrations(db: Db, templateId: number): Promise<boolean> {
+  const rows = await db.select({ passId: appleRegistrations.passId }).from(appleRegistrations).where(eq(appleRegistrations.templateId, templateId)).limit(1);
+  return rows.length === 1;
+}
+
+export async function countTemplatePassesWithDevices(db: Db, templateId: number): Promise<number> {
+  const rows = await db.select({ n: sql<number>`count(distinct ${appleRegistrations.passId})` }).from(appleRegistrations).where(eq(appleRegistrations.templateId, templateId));
+  return rows[0]?.n ?? 0;
+}
+
+/** The next page of a template's passes with devices, by pass id, stamping their registrations with a new tag. */
+export async function claimTemplatePage(db: Db, templateId: number, afterPassId: number, limit: number, now: number): Promise<number[]> {
+  const page = await db
+    .selectDistinct({ passId: appleRegistrations.passId })
+    .from(appleRegistrations)
+    .where(and(eq(appleRegistrations.templateId, templateId), gt(appleRegistrations.passId, afterPassId)))
+    .orderBy(asc(appleRegistrations.passId))
+    .limit(limit);
+  const ids = page.map((p) => p.passId);
+  if (!ids.length) return ids;
+  const last = ids[ids.length - 1];
+  await db.batch([
+    bumpTag(db, now),
+    db
+      .update(appleRegistrations)
+      .set({ tag: currentTag })
+      .where(and(eq(appleRegistrations.templateId, templateId), gt(appleRegistrations.passId, afterPassId), lte(appleRegistrations.passId, last))),
+  ]);
+  return ids;
+}
+
+// --- template images ---------------------------------------------------------------------------------
+
+const touchImages = (db: Db, templateId: number, projectId: string, now: number) =>
+  db
+    .insert(appleTemplates)
+    .values({ templateId, projectId, imagesChangedAt: now, updatedAt: now })
+    .onConflictDoUpdate({
+      target: appleTemplates.templateId,
+      set: { imagesChangedAt: sql`max(${appleTemplates.imagesChangedAt} + 1, excluded.images_changed_at)`, updatedAt: now },
+    });
+
+export interface ImageWrite {
+  name: string;
+  data: string;
+  bytes: number;
+  sha1: string;
+  width: number;
+  height: number;
+}
+
+/** Stores images (replacing same-named ones) and moves the template's images_changed_at on. */
+export async function putTemplateImages(db: Db, templateId: number, projectId: string, images: ImageWrite[], now: number): Promise<void> {
+  if (!images.length) return;
+  const writes = images.map((i) =>
+    db
+      .insert(appleTemplateImages)
+      .values({ templateId, ...i, updatedAt: now })
+      .onConflictDoUpdate({
+        target: [appleTemplateImages.templateId, appleTemplateImages.name],
+        set: { data: i.data, bytes: i.bytes, sha1: i.sha1, width: i.width, height: i.height, updatedAt: now },
+      }),
+  );
+  await db.batch([touchImages(db, templateId, projectId, now), ...writes]);
+}
+
+export async function deleteTemplateImage(db: Db, templateId: number, projectId: string, name: string, now: number): Promise<boolean> {
+  const deleted = await db
+    .delete(appleTemplateImages)
+    .where(and(eq(appleTemplateImages.templateId, templateId), eq(appleTemplateImages.name, name)))
+    .returning({ name: appleTemplateImages.name });
+  if (deleted.length) await touchImages(db, templateId, projectId, now);
+  return deleted.length === 1;
+}
+
+/** Names and sizes, never the bytes. */
+export async function listTemplateImages(db: Db, templateId: number) {
+  return db
+    .select({
+      name: appleTemplateImages.name,
+      bytes: appleTemplateImages.bytes,
+      sha1: appleTemplateImages.sha1,
+      width: appleTemplateImages.width,
+      height: appleTemplateImages.height,
+      updatedAt: appleTemplateImages.updatedAt,
+    })
+    .from(appleTemplateImages)
+    .where(eq(appleTemplateImages.templateId, templateId))
+    .orderBy(asc(appleTemplateImages.name));
+}
+
+/** The bytes (base64) of a template's images, for a bundle; `names` narrows to some. */
+export async function loadTemplateImages(db: Db, templateId: number, names?: string[]): Promise<{ name: string; data: string }[]> {
+  const where = names ? and(eq(appleTemplateImages.templateId, templateId), inArray(appleTemplateImages.name, names)) : eq(appleTemplateImages.templateId, templateId);
+  return db.select({ name: appleTemplateImages.name, data: appleTemplateImages.data }).from(appleTemplateImages).where(where);
+}
+
+// --- per-template state and fan-out ------------------------------------------------------------------
+
+export async function findAppleTemplate(db: Db, templateId: number): Promise<AppleTemplateRecord | null> {
+  const rows = await db.select().from(appleTemplates).where(eq(appleTemplates.templateId, templateId)).limit(1);
+  return rows[0] ?? null;
+}
+
+/** What, besides the pass and template rows, moves a pass's Last-Modified: images and personalization. */
+export async function passExtras(db: Db, passId: number, templateId: number): Promise<{ imagesChangedAt: number; personalizedAt: number | null }> {
+  const [t, p] = await db.batch([
+    db.select({ at: appleTemplates.imagesChangedAt }).from(appleTemplates).where(eq(appleTemplates.templateId, templateId)).limit(1),
+    db.select({ at: applePersonalizations.personalizedAt }).from(applePersonalizations).where(eq(applePersonalizations.passId, passId)).limit(1),
+  ]);
+  return { imagesChangedAt: t[0]?.at ?? 0, personalizedAt: p[0]?.at ?? null };
+}
+
+/**
+ * Starts (or restarts) a template's fan-out for the edit at `wantedAt`, unless one for that edit or a
+ * later one has started. Returns the run number, or null when there was nothing to start.
+ */
+export async function startFanout(db: Db, f: { templateId: number; projectId: string; wantedAt: number; total: number; now: number }): Promise<number | null> {
+  const rows = await db
+    .insert(appleTemplates)
+    .values({
+      templateId: f.templateId,
+      projectId: f.projectId,
+      fanoutState: "running",
+      fanoutRun: 1,
+      fanoutWantedAt: f.wantedAt,
+      fanoutTotal: f.total,
+      fanoutStartedAt: f.now,
+      updatedAt: f.now,
+    })
+    .onConflictDoUpdate({
+      target: appleTemplates.templateId,
+      set: {
+        fanoutState: "running",
+        fanoutRun: sql`${appleTemplates.fanoutRun} + 1`,
+        fanoutWantedAt: f.wantedAt,
+        fanoutCursor: 0,
+        fanoutDone: 0,
+        fanoutTotal: f.total,
+        fanoutError: null,
+        fanoutStartedAt: f.now,
+        fanoutFinishedAt: null,
+        updatedAt: f.now,
+      },
+      setWhere: sql`${appleTemplates.fanoutWantedAt} < ${f.wantedAt}`,
+    })
+    .returning({ run: appleTemplates.fanoutRun });
+  return rows[0]?.run ?? null;
+}
+
+/** Moves a run's cursor from `from` to `to` (compare-and-set: one message wins each page). */
+export async function advanceFanout(db: Db, a: { templateId: number; run: number; from: number; to: number; handed: number; finished: boolean; now: number }): Promise<boolean> {
+  const rows = await db
+    .update(appleTemplates)
+    .set({
+      fanoutCursor: a.to,
+      fanoutDone: sql`${appleTemplates.fanoutDone} + ${a.handed}`,
+      // A page can find passes registered after the count: never show more done than total.
+      fanoutTotal: sql`max(${appleTemplates.fanoutTotal}, ${appleTemplates.fanoutDone} + ${a.handed})`,
+      ...(a.finished ? { fanoutState: "done" as const, fanoutFinishedAt: a.now } : {}),
+      updatedAt: a.now,
+    })
+    .where(and(eq(appleTemplates.templateId, a.templateId), eq(appleTemplates.fanoutRun, a.run), eq(appleTemplates.fanoutCursor, a.from), eq(appleTemplates.fanoutState, "running")))
+    .returning({ run: appleTemplates.fanoutRun });
+  return rows.length === 1;
+}
+
+export async function failFanout(db: Db, templateId: number, error: string, now: number): Promise<void> {
+  await db
+    .update(appleTemplates)
+    .set({ fanoutState: "failed", fanoutError: error, fanoutFinishedAt: now, updatedAt: now })
+    .where(and(eq(appleTemplates.templateId, templateId), eq(appleTemplates.fanoutState, "running")));
+}
+
+// --- personalization ---------------------------------------------------------------------------------
+
+export async function findPersonalization(db: Db, passId: number) {
+  const rows = await db.select().from(applePersonalizations).where(eq(applePersonalizations.passId, passId)).limit(1);
+  return rows[0] ?? null;
+}
+
+/** Stores a holder's sign-up once; false when the pass was personalized already. */
+export async function insertPersonalization(db: Db, row: typeof applePersonalizations.$inferInsert): Promise<boolean> {
+  const rows = await db.insert(applePersonalizations).values(row).onConflictDoNothing().returning({ passId: applePersonalizations.passId });
+  return rows.length === 1;
+}
+
+export async function deletePersonalization(db: Db, passId: number): Promise<void> {
+  await db.delete(applePersonalizations).where(eq(applePersonalizations.passId, passId));
+}
