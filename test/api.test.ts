@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { documentedRoutes } from "../src/api";
 import { buildApp } from "../src/app";
+import { appleApiRoutes, appleRoutes } from "../src/apple";
 import { listenerRoutes } from "../src/listener";
 import { basic, call, LOYALTY_FIELDS, newPass, newProject, newTemplate, operator } from "./support/http";
 
@@ -41,7 +42,7 @@ describe("OpenAPI document", () => {
   });
 
   it("documents every route the Worker serves, and nothing else", () => {
-    const app = buildApp({ root: [listenerRoutes] });
+    const app = buildApp({ root: [listenerRoutes, appleRoutes], api: [appleApiRoutes] });
     const served = app.routes
       .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
       // HTML pages for people (api.md "People (HTML)") are not part of the REST document.
@@ -74,6 +75,7 @@ describe("every project route", () => {
       eventId: event,
       deliveryId: delivery,
       key: a.key,
+      name: "icon.png",
     };
     // Valid bodies, so a 404 cannot hide behind a 400.
     const bodies: Record<string, unknown> = {

@@ -1,6 +1,8 @@
 /**
  * The Apple Wallet edge: template design, pass.json, the signed .pkpass, credential validation, APNs
- * tokens, push classification and transports. Routes, D1 tables and the push consumer build on these.
+ * tokens, push classification and transports (the pure core), and on top of them the PassKit web
+ * service and downloads (routes.ts), the push consumer, the change subscriber, and what the admin API
+ * and the links need (`checkAppleTemplate`, `takeAppleImages`, `saveAppleImages`, `appleDownloadUrl`).
  */
 export {
   appleDesign,
@@ -56,3 +58,11 @@ export {
 export { fetchTransport, relayTransport, relaySignature, ApnsTransportError, type ApnsTransport } from "./apns-transport";
 export { personalizeBody, missingPersonalization, type PersonalizeBody, type PersonalizationInfo } from "./personalize";
 export { runApnsCanary, interpretCanaryAnswer, type CanaryResult } from "./canary";
+export { appleRoutes, appleApiRoutes } from "./routes";
+export { consumeApplePushes, consumeAppleDeadLetters } from "./push-consumer";
+export { appleSubscriber } from "./subscriber";
+export { appleDownloadUrl } from "./downloads";
+export { checkAppleTemplate, takeAppleImages } from "./template-design";
+export { saveAppleImages } from "./images";
+export { appleAuthToken } from "./auth-token";
+export { apnsTransport, PUBLIC_URL_MISSING, type AppleEnv } from "./config";
