@@ -35,26 +35,24 @@ export async function fanOutPage(env: FanoutEnv, task: WalletTask, job: WalletJo
   if (state.fanoutState === "done") return { kind: "done", shownAt: state.fanoutWantedAt };
   if (state.fanoutState !== "running") return { kind: "failed", reason: state.fanoutError ?? "the fan-out failed" };
 
-  const reason = !env.PUBLIC_URL ? PUBLIC_URL_MISSING : (await canPush(env, job.projectId)) ? null : "The project has no Apple credentials with an APNs key.";
+  const creds = await loadAppleCredentials(env, job.projectId);
+  const reason = !env.PUBLIC_URL ? PUBLIC_URL_MISSING : creds ? null : "The project has no Apple credentials.";
   if (reason) {
     await failFanout(db, templateId, reason, now);
     return { kind: "failed", reason };
   }
 
   const ids = await claimTemplatePage(db, templateId, state.fanoutCursor, FANOUT_PAGE, now);
-  // Pushes are asked for before the cursor moves: a crash here repeats a page (jobs coalesce), never skips one.
-  await requestWalletPushes(env, env.APPLE_QUEUE, ids.map((id) => ({ wallet: "apple" as const, subject: passSubject(id), projectId: job.projectId, wantedAt: now })), now);
+  // Pushes are asked for before the cursor moves: a crash here repeats a page (jobs coalesce), never
+  // skips one. Without an APNs key the tags still move; nothing is pushed.
+  if (creds && apnsKey(creds))
+    await requestWalletPushes(env, env.APPLE_QUEUE, ids.map((id) => ({ wallet: "apple" as const, subject: passSubject(id), projectId: job.projectId, wantedAt: now })), now);
   const finished = ids.length < FANOUT_PAGE;
   const won = await advanceFanout(db, { templateId, run: state.fanoutRun, from: state.fanoutCursor, to: ids.at(-1) ?? state.fanoutCursor, handed: ids.length, finished, now });
   if (!won) return { kind: "stop" };
   if (finished) return { kind: "done", shownAt: state.fanoutWantedAt };
   await env.APPLE_QUEUE.send(task);
   return { kind: "next" };
-}
-
-async function canPush(env: FanoutEnv, projectId: string): Promise<boolean> {
-  const creds = await loadAppleCredentials(env, projectId);
-  return !!creds && apnsKey(creds) !== null;
 }
 
 export async function failTemplateFanout(env: Pick<Env, "DB">, templateId: number, reason: string, now = Date.now()): Promise<void> {

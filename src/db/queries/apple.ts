@@ -67,9 +67,11 @@ export async function upsertRegistration(
       .returning({ passId: appleRegistrations.passId }),
     // A device registering again (a new push token, a reinstall) refreshes the row.
     db.update(appleRegistrations).set({ pushToken: r.pushToken, updatedAt: now }).where(keyIs(r)),
-    db.run(
-      sql`delete from ${appleRegistrations} where rowid in (select rowid from ${appleRegistrations} where ${appleRegistrations.passId} = ${r.passId} order by ${appleRegistrations.updatedAt} desc limit -1 offset ${maxPerPass})`,
-    ),
+    db
+      .delete(appleRegistrations)
+      .where(
+        sql`rowid in (select rowid from ${appleRegistrations} where ${appleRegistrations.passId} = ${r.passId} order by ${appleRegistrations.updatedAt} desc limit -1 offset ${maxPerPass})`,
+      ),
     countOfPass(db, r.passId),
   ]);
   return { created: inserted.length === 1, count: count[0]?.n ?? 0 };
