@@ -61,6 +61,7 @@ export { runApnsCanary, interpretCanaryAnswer, type CanaryResult } from "./canar
 export { appleRoutes, appleApiRoutes } from "./routes";
 export { consumeApplePushes, consumeAppleDeadLetters } from "./push-consumer";
 export { appleSubscriber } from "./subscriber";
+export { FANOUT_PAGE } from "./fanout";
 export { appleDownloadUrl } from "./downloads";
 export { checkAppleTemplate, takeAppleImages } from "./template-design";
 export { saveAppleImages } from "./images";

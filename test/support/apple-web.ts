@@ -25,6 +25,8 @@ export const TOKENS = {
   busy: "d0".repeat(32),
   down: "d1".repeat(32),
   refused: "f0".repeat(32),
+  goneLongAgo: "c1".repeat(32),
+  unreachable: "f1".repeat(32),
 };
 /** The 410's `timestamp`: when APNs learnt the token is dead. */
 export const GONE_AT = Date.parse("2030-01-01T00:00:00Z");
@@ -50,6 +52,10 @@ function apnsAnswer(req: Received, expiredJwts: Set<string>): Response {
       return fail(400, "BadDeviceToken");
     case TOKENS.gone:
       return fail(410, "Unregistered", { timestamp: GONE_AT });
+    case TOKENS.goneLongAgo:
+      return fail(410, "Unregistered", { timestamp: Date.parse("2001-09-09T00:00:00Z") });
+    case TOKENS.unreachable:
+      throw new TypeError("Network connection lost.");
     case TOKENS.busy:
       return fail(429, "TooManyRequests");
     case TOKENS.down:
@@ -118,11 +124,14 @@ export async function register(serial: string, device: string, pushToken: string
   return r.status;
 }
 
-/** Waits until every change is handed to the wallets and every Apple job has settled. */
+/**
+ * Waits until every change is handed to the wallets and every Apple job has settled. A job waiting
+ * for a retry (attempts > 0; only the consumer tests make those) does not count.
+ */
 export async function settled(): Promise<void> {
   await until(async () => {
     const outbox = await env.DB.prepare("select count(*) as n from outbox").first<{ n: number }>();
-    const pending = await env.DB.prepare("select count(*) as n from wallet_jobs where wallet = 'apple' and state = 'pending'").first<{ n: number }>();
+    const pending = await env.DB.prepare("select count(*) as n from wallet_jobs where wallet = 'apple' and state = 'pending' and attempts = 0").first<{ n: number }>();
     return outbox!.n === 0 && pending!.n === 0;
   });
 }
