@@ -11,6 +11,7 @@ import { strFromU8, unzipSync } from "fflate";
 import * as pkijs from "pkijs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { appleAuthToken, appleDownloadUrl, defaultIconImages } from "../src/apple";
+import { cachedSignerCount } from "../src/apple/pkpass";
 import { toBase64 } from "../src/lib/crypto";
 import { fixture, goodCredentials, identity } from "./support/apple-fixtures";
 import {
@@ -178,6 +179,14 @@ describe(".pkpass downloads", () => {
     // Not the column: the token is derived, nothing new is stored for it.
     const stored = await env.DB.prepare("select authentication_token from passes where id = ?").bind(pass.id).first<{ authentication_token: string }>();
     expect(stored!.authentication_token).not.toBe(json.authenticationToken);
+
+    // The signer is parsed once per credential version: more downloads reuse it, new credentials add one.
+    const signers = cachedSignerCount();
+    for (let i = 0; i < 3; i++) expect((await raw(`/v1/pass/${pass.id}/pkpass`, { auth: p.auth })).status).toBe(200);
+    expect(cachedSignerCount()).toBe(signers);
+    expect((await call(`/v1/project/${p.id}/credentials/apple`, { method: "PUT", auth: p.auth, body: goodCredentials() })).status).toBe(200);
+    expect((await raw(`/v1/pass/${pass.id}/pkpass`, { auth: p.auth })).status).toBe(200);
+    expect(cachedSignerCount()).toBe(signers + 1);
 
     const other = await newProject();
     const t2 = (await call(`/v1/project/${other.id}/templates`, { auth: other.auth, body: { name: "T", passType: "generic", fields: LOYALTY_FIELDS } })).body.id;

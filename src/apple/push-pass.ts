@@ -56,7 +56,8 @@ export async function pushPass(ctx: PushContext, passId: number): Promise<PushRe
     if (o.alert) logError("APNs: device token not for this topic", new Error(o.reason), { passId, topic: regs[i].passTypeId });
     const gone = await deleteDeadRegistration(db, { ...regs[i], pushToken: regs[i].pushToken, passId }, o.unregisteredAt);
     if (gone.removed) removed++;
-    if (gone.removed && gone.count === 0) await lastDeviceGone(env, passId);
+    // The registration is gone either way; a failed event is logged rather than retried (a retry would find no device).
+    if (gone.removed && gone.count === 0) await lastDeviceGone(env, passId).catch((e) => logError("apple uninstall after a dead token not emitted", e, { passId }));
   }
   const refused = outcomes.find((o) => o.action === "credentials_invalid");
   if (refused) return { kind: "failed", reason: `APNs refused the project's credentials: ${refused.reason}` };

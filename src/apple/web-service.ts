@@ -11,7 +11,7 @@
  * hundreds), and an iPad and an iPhone holding one pass register separately.
  */
 import { getDb } from "../db/client";
-import { deleteRegistration, serialsChangedSince, upsertRegistration, type RegistrationKey } from "../db/queries/apple";
+import { deleteRegistration, restoreRegistration, serialsChangedSince, upsertRegistration, type RegistrationKey } from "../db/queries/apple";
 import { AppError, notFound, unauthorized } from "../lib/errors";
 import { logError } from "../lib/log";
 import { emitHolderEvent, walletPass, type WalletPass } from "../passes";
@@ -86,8 +86,16 @@ export async function registerDevice(env: WebServiceEnv, authorization: string |
 /** Endpoint 2: always 200 once the token is right (a repeat finds nothing to remove). */
 export async function unregisterDevice(env: WebServiceEnv, authorization: string | undefined, deviceLibraryId: string, at: PassAddress): Promise<void> {
   const { wp } = await authorizedPass(env, authorization, at);
-  const r = await deleteRegistration(getDb(env.DB), deviceKey(deviceLibraryId, at), wp.pass.id);
-  if (r.removed && r.count === 0) await emitHolderEvent(env, wp.pass.id, { event: "uninstall", platform: "ios", source: "apple" });
+  const db = getDb(env.DB);
+  const r = await deleteRegistration(db, deviceKey(deviceLibraryId, at), wp.pass.id);
+  if (!r.removed || r.count !== 0) return;
+  try {
+    await emitHolderEvent(env, wp.pass.id, { event: "uninstall", platform: "ios", source: "apple" });
+  } catch (e) {
+    // Undo, so the device's retry unregisters again and the uninstall is not lost.
+    await restoreRegistration(db, r.removed).catch((undo) => logError("apple unregistration undo failed", undo));
+    throw e;
+  }
 }
 
 /** A device's last pass removed for another reason (APNs called its token dead). */

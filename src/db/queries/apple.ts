@@ -77,10 +77,15 @@ export async function upsertRegistration(
   return { created: inserted.length === 1, count: count[0]?.n ?? 0 };
 }
 
-/** Removes a registration; `removed` says whether there was one, `count` what the pass has left. */
-export async function deleteRegistration(db: Db, k: RegistrationKey, passId: number): Promise<{ removed: boolean; count: number }> {
-  const [deleted, count] = await db.batch([db.delete(appleRegistrations).where(keyIs(k)).returning({ passId: appleRegistrations.passId }), countOfPass(db, passId)]);
-  return { removed: deleted.length === 1, count: count[0]?.n ?? 0 };
+/** Removes a registration; `removed` is the row there was (or null), `count` what the pass has left. */
+export async function deleteRegistration(db: Db, k: RegistrationKey, passId: number): Promise<{ removed: AppleRegistrationRecord | null; count: number }> {
+  const [deleted, count] = await db.batch([db.delete(appleRegistrations).where(keyIs(k)).returning(), countOfPass(db, passId)]);
+  return { removed: deleted[0] ?? null, count: count[0]?.n ?? 0 };
+}
+
+/** Puts a removed registration back as it was (undoing an unregistration whose event failed). */
+export async function restoreRegistration(db: Db, row: AppleRegistrationRecord): Promise<void> {
+  await db.insert(appleRegistrations).values(row).onConflictDoNothing();
 }
 
 /**
