@@ -13,7 +13,7 @@
  */
 import type { FieldDef, PassRecord, PassStatus, TemplateRecord } from "../db/schema";
 import { getDb } from "../db/client";
-import { passExtras } from "../db/queries/apple";
+import { passExtras } from "../db/queries/apple-templates";
 import type { WalletPass } from "../passes";
 import { appleAuthToken } from "./auth-token";
 import { webServiceUrl } from "./config";

@@ -9,7 +9,8 @@
  * meet (an edit during a fan-out restarts it), one takes each page and the other stops.
  */
 import { getDb } from "../db/client";
-import { advanceFanout, claimTemplatePage, countTemplatePassesWithDevices, failFanout, findAppleTemplate, startFanout } from "../db/queries/apple";
+import { claimTemplatePage, countTemplatePassesWithDevices } from "../db/queries/apple-registrations";
+import { advanceFanout, failFanout, findAppleTemplate, startFanout } from "../db/queries/apple-templates";
 import type { AppleTemplateRecord } from "../db/schema";
 import { iso } from "../lib/time";
 import { ownedTemplate, passSubject, requestWalletPushes, type WalletJobRecord, type WalletTask } from "../passes";

@@ -7,7 +7,7 @@
  * template's `images_changed_at` (part of each pass's Last-Modified) and fans out like a template edit.
  */
 import { getDb } from "../db/client";
-import { deleteTemplateImage, listTemplateImages, loadTemplateImages, putTemplateImages, type ImageWrite } from "../db/queries/apple";
+import { deleteTemplateImage, listTemplateImages, loadTemplateImages, putTemplateImages, type ImageWrite } from "../db/queries/apple-templates";
 import { fromBase64, toBase64, toHex } from "../lib/crypto";
 import { AppError, notFound, validationError } from "../lib/errors";
 import { iso } from "../lib/time";

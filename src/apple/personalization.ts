@@ -9,7 +9,7 @@
  * devices are told it changed.
  */
 import { getDb } from "../db/client";
-import { deletePersonalization, findPersonalization, insertPersonalization } from "../db/queries/apple";
+import { deletePersonalization, findPersonalization, insertPersonalization } from "../db/queries/apple-templates";
 import { decryptSecret, encryptSecret } from "../lib/crypto";
 import { AppError, notFound } from "../lib/errors";
 import { parseWith } from "../lib/validation";

@@ -9,7 +9,7 @@
  * registrations still owed a push are sent again.
  */
 import { getDb } from "../db/client";
-import { deleteDeadRegistration, markPushed, registrationsToPush } from "../db/queries/apple";
+import { deleteDeadRegistration, markPushed, registrationsToPush } from "../db/queries/apple-registrations";
 import type { AppleRegistrationRecord } from "../db/schema";
 import type { Limiter } from "../lib/limit";
 import { logError } from "../lib/log";

@@ -8,7 +8,7 @@
  * twice for one change only stamps a newer tag.
  */
 import { getDb } from "../db/client";
-import { templateHasRegistrations, touchPass } from "../db/queries/apple";
+import { templateHasRegistrations, touchPass } from "../db/queries/apple-registrations";
 import { passSubject, requestWalletPush, templateSubject, type ChangeSubscriber, type WalletChange } from "../passes";
 import { apnsKey, loadAppleCredentials } from "./credentials";
 

@@ -11,7 +11,7 @@
  * hundreds), and an iPad and an iPhone holding one pass register separately.
  */
 import { getDb } from "../db/client";
-import { deleteRegistration, restoreRegistration, serialsChangedSince, upsertRegistration, type RegistrationKey } from "../db/queries/apple";
+import { deleteRegistration, restoreRegistration, serialsChangedSince, upsertRegistration, type RegistrationKey } from "../db/queries/apple-registrations";
 import { AppError, notFound, unauthorized } from "../lib/errors";
 import { logError } from "../lib/log";
 import { emitHolderEvent, walletPass, type WalletPass } from "../passes";
