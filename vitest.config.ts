@@ -46,11 +46,14 @@ export default defineConfig(async () => {
                   "passhook-pushes-dlq": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0 },
                   "passhook-google": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0, deadLetterQueue: "passhook-google-dlq" },
                   "passhook-google-dlq": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0 },
+                  "passhook-apple": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 3, retryDelay: 0, deadLetterQueue: "passhook-apple-dlq" },
+                  "passhook-apple-dlq": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10, retryDelay: 0 },
                 },
                 ratelimits: {
                   LISTENER_RATE_LIMIT: { namespace_id: "1001", simple: { limit: 120, period: 60 } },
                   LISTENER_REJECT_LIMIT: { namespace_id: "1002", simple: { limit: 20, period: 60 } },
                   AUTH_RATE_LIMIT: { namespace_id: "1003", simple: { limit: 10, period: 60 } },
+                  APPLE_LOG_RATE_LIMIT: { namespace_id: "1004", simple: { limit: 5, period: 60 } },
                 },
                 // Backstop: a request the test forgot to mock answers 599 instead of reaching a network.
                 outboundService: () => new Response("unmocked outbound request", { status: 599 }),

@@ -1,6 +1,7 @@
 // `npm run deploy`: the real path to Cloudflare, in order. Every step is a plain wrangler command,
 // printed before it runs; DRY_RUN=1 prints them without running anything.
 //   1. wrangler d1 create passhook        (once; paste the database_id into wrangler.toml)
+//   0. refuses a placeholder database_id or an empty PUBLIC_URL (wallet work needs it)
 //   2. wrangler queues create …           (once per queue; "already exists" is fine)
 //      wrangler r2 bucket create passhook-event-log, and its 30-day lifecycle rule
 //   3. wrangler secret put ADMIN_TOKEN / MASTER_KEY   (once; MASTER_KEY = `openssl rand -base64 32`)
@@ -13,7 +14,16 @@ import path from "node:path";
 const root = path.resolve(import.meta.dirname, "..");
 const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
 const dry = process.env.DRY_RUN === "1";
-const QUEUES = ["passhook-callbacks", "passhook-callbacks-dlq", "passhook-pushes", "passhook-pushes-dlq", "passhook-google", "passhook-google-dlq"];
+const QUEUES = [
+  "passhook-callbacks",
+  "passhook-callbacks-dlq",
+  "passhook-pushes",
+  "passhook-pushes-dlq",
+  "passhook-apple",
+  "passhook-apple-dlq",
+  "passhook-google",
+  "passhook-google-dlq",
+];
 
 function run(args, { allowFail = false, capture = false } = {}) {
   console.log(`$ wrangler ${args.join(" ")}`);
@@ -30,6 +40,18 @@ if (/database_id = "0{8}-0{4}-0{4}-0{4}-0{12}"/.test(toml)) {
   npx wrangler d1 create passhook
 
 then paste the printed database_id into wrangler.toml ([[d1_databases]]) and run npm run deploy again.`);
+  if (!dry) process.exit(1);
+}
+
+// Wallet work needs a fixed public base URL: every Apple pass carries {PUBLIC_URL}/apple as its
+// webServiceURL for good, and queue consumers have no request to take an origin from.
+const publicUrl = /^PUBLIC_URL\s*=\s*"([^"]*)"/m.exec(toml)?.[1]?.trim() ?? "";
+if (!/^https:\/\/[^\s/]+/.test(publicUrl)) {
+  console.log(`PUBLIC_URL in wrangler.toml [vars] is ${publicUrl ? `"${publicUrl}", not an https URL` : "empty"}. Wallet work needs the Worker's public base URL:
+
+  PUBLIC_URL = "https://passhook.example.com"     (your custom domain, or https://passhook.<account>.workers.dev)
+
+Apple passes carry {PUBLIC_URL}/apple as their web service URL for good, so choose it before the first pass goes out.`);
   if (!dry) process.exit(1);
 }
 
@@ -50,4 +72,4 @@ for (const name of ["ADMIN_TOKEN", "MASTER_KEY"]) {
 
 run(["d1", "migrations", "apply", "DB", "--remote"]);
 run(["deploy"]);
-console.log("\nDeployed. Set PUBLIC_URL in wrangler.toml [vars] if the Worker is served on a custom domain.");
+console.log(`\nDeployed at ${publicUrl}. APNs path: npm run apns:canary tells whether the Worker's own fetch reaches APNs; if not, run tools/apns-relay and set APNS_RELAY_URL (+ wrangler secret put APNS_RELAY_SECRET).`);

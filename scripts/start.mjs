@@ -5,7 +5,7 @@
 // and prints the dashboard URL.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -33,6 +33,12 @@ const devVars = path.join(root, ".dev.vars");
 if (!existsSync(devVars)) {
   copyFileSync(path.join(root, ".dev.vars.example"), devVars);
   console.log("created .dev.vars from .dev.vars.example");
+}
+// Wallet work (Apple passes' webServiceURL, push consumers) needs a fixed PUBLIC_URL: a .dev.vars made
+// before it was needed gets the local one.
+if (!/^PUBLIC_URL=\S/m.test(readFileSync(devVars, "utf8"))) {
+  appendFileSync(devVars, "\n# Base of links and Apple passes' webServiceURL (wallet work needs it).\nPUBLIC_URL=http://127.0.0.1:8787\n");
+  console.log("added PUBLIC_URL=http://127.0.0.1:8787 to .dev.vars");
 }
 const adminToken = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1]?.trim() ?? "(see .dev.vars)";
 
@@ -82,6 +88,7 @@ First call — create a pass:
     http://127.0.0.1:8787/v1/template/${DEMO.templateId}/pass
 
 The README walks through templates, passes, listener URLs and callbacks.
+Apple Wallet: npm run apple:demo (test certificates + a local fake APNs), see the README's "Apple Wallet".
 `);
 
 const dev = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", "8787"], { cwd: root, env: { ...env, CI: "" }, stdio: "inherit" });

@@ -16,10 +16,7 @@ import type { AppEnv } from "./env";
 import { AppError } from "./lib/errors";
 import { describeError } from "./lib/log";
 
-/**
- * `dashboard.holderWallets` tells the holder page which wallet buttons a project has; until the Apple
- * and Google issues land, the default says neither is set up.
- */
+/** `dashboard.holderWallets` tells the holder page which wallet buttons a project has (default: its stored credentials). */
 export function buildApp(routers: { api?: Hono<AppEnv>[]; root?: Hono<AppEnv>[]; dashboard?: DashboardOptions } = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
@@ -63,10 +60,11 @@ function errorResponse(c: Context, e: AppError): Response {
 
 /**
  * Listener and holder-page paths carry their token, which is a credential: whatever follows a `hooks`
- * or `p` segment is redacted, in any letter case and after any number of slashes, matched or not.
+ * or `p` segment is redacted, in any letter case and after any number of slashes, matched or not. An
+ * Apple device library id is the secret of its serial list: the segment after `devices` goes too.
  */
 export function redactPath(path: string): string {
-  return path.replace(/(^|\/)(hooks|p)\/.*$/is, "$1$2/[redacted]");
+  return path.replace(/(^|\/)(hooks|p)\/.*$/is, "$1$2/[redacted]").replace(/(\/devices\/)[^/]*/gi, "$1[redacted]");
 }
 
 // --- 405: which methods would have matched this path ----------------------------------------------

@@ -1,18 +1,20 @@
 /**
  * Worker entry (the composition root): HTTP, queue consumers by queue name, the cron sweep, and the
- * Durable Object class. Nothing imports this file.
+ * Durable Object class. Nothing imports this file. It is also where the wallets meet the passes: each
+ * wallet's ChangeSubscriber is handed to the pushes consumer here, so `passes` imports no wallet code.
  */
 import { buildApp } from "./app";
+import { appleApiRoutes, appleRoutes, appleSubscriber, consumeAppleDeadLetters, consumeApplePushes } from "./apple";
 import { consumeCallbacks, consumeDeadLetters, sweepDeliveries } from "./callbacks";
 import { consumeGoogleDeadLetters, consumeGoogleSync, googleApiRoutes, googleRootRoutes, googleSubscriber, purgeGoogleNonces, reconcileGoogleSaves } from "./google";
 import { listenerRoutes, moveLegacyDetails, purgeOldEvents } from "./listener";
 import { consumePushes, sweepOutbox, sweepWalletJobs, type DeliveryTask, type PushTask, type WalletTask } from "./passes";
-import { purgeExpiredIdempotencyKeys, type WalletName } from "./projects";
+import { purgeExpiredIdempotencyKeys } from "./projects";
 import { logError } from "./lib/log";
 
 export { PassObject } from "./passes";
 
-const app = buildApp({ root: [listenerRoutes, googleRootRoutes], api: [googleApiRoutes] });
+const app = buildApp({ root: [listenerRoutes, appleRoutes, googleRootRoutes], api: [appleApiRoutes, googleApiRoutes] });
 
 export default {
   fetch: app.fetch,
@@ -24,7 +26,11 @@ export default {
       case "passhook-callbacks-dlq":
         return consumeDeadLetters(batch as MessageBatch<DeliveryTask>, env);
       case "passhook-pushes":
-        return consumePushes(batch as MessageBatch<PushTask>, env, [googleSubscriber(env)]);
+        return consumePushes(batch as MessageBatch<PushTask>, env, [appleSubscriber(env), googleSubscriber(env)]);
+      case "passhook-apple":
+        return consumeApplePushes(batch as MessageBatch<WalletTask>, env);
+      case "passhook-apple-dlq":
+        return consumeAppleDeadLetters(batch as MessageBatch<WalletTask>, env);
       case "passhook-google":
         return consumeGoogleSync(batch as MessageBatch<WalletTask>, env);
       case "passhook-google-dlq":
@@ -46,11 +52,10 @@ export default {
     const jobs: [string, () => Promise<unknown>][] = [
       ["outbox sweep", () => sweepOutbox(env)],
       ["delivery sweep", () => sweepDeliveries(env)],
+      ["wallet job sweep", () => sweepWalletJobs(env, { apple: env.APPLE_QUEUE, google: env.GOOGLE_QUEUE })],
       ["idempotency retention", () => purgeExpiredIdempotencyKeys(env)],
       ["event log retention", () => purgeOldEvents(env)],
       ["event details move to R2", () => moveLegacyDetails(env)],
-      // TODO(merge): one call with both queues once the Apple queue exists ({ apple: env.APPLE_QUEUE, ... }).
-      ["wallet job sweep", () => sweepWalletJobs(env, { google: env.GOOGLE_QUEUE } as Record<WalletName, Queue>)],
       ["google reconciliation", () => reconcileGoogleSaves(env)],
       ["google nonce retention", () => purgeGoogleNonces(env)],
     ];

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { documentedRoutes } from "../src/api";
 import { buildApp } from "../src/app";
 import { googleApiRoutes, googleRootRoutes } from "../src/google";
+import { appleApiRoutes, appleRoutes } from "../src/apple";
 import { listenerRoutes } from "../src/listener";
 import { basic, call, LOYALTY_FIELDS, newPass, newProject, newTemplate, operator } from "./support/http";
 
@@ -42,7 +43,7 @@ describe("OpenAPI document", () => {
   });
 
   it("documents every route the Worker serves, and nothing else", () => {
-    const app = buildApp({ root: [listenerRoutes, googleRootRoutes], api: [googleApiRoutes] });
+    const app = buildApp({ root: [listenerRoutes, appleRoutes, googleRootRoutes], api: [appleApiRoutes, googleApiRoutes] });
     const served = app.routes
       .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
       // HTML pages for people (api.md "People (HTML)") are not part of the REST document.
@@ -75,6 +76,7 @@ describe("every project route", () => {
       eventId: event,
       deliveryId: delivery,
       key: a.key,
+      name: "icon.png",
     };
     // Valid bodies, so a 404 cannot hide behind a 400.
     const bodies: Record<string, unknown> = {

@@ -48,7 +48,7 @@ const ALLOWED: Record<string, string[]> = {
   callbacks: ["passes", "projects", "db", "lib"],
   apple: ["passes", "projects", "db", "lib"],
   google: ["passes", "projects", "db", "lib"],
-  api: ["passes", "projects", "listener", "callbacks", "google", "lib", "env"],
+  api: ["passes", "projects", "listener", "callbacks", "apple", "google", "lib", "env"],
   // An edge like api: domain doors and lib, never api, apple, google or another edge's routes/consumer.
   dashboard: ["passes", "projects", "listener", "callbacks", "lib", "env"],
 };

@@ -16,6 +16,9 @@ const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header("idempotency-key");
   if (!key || !WRITES.has(c.req.method)) return next();
+  // Raw uploads (Apple template images, up to 1 MiB) are idempotent PUTs by nature; the fingerprint
+  // below reads bodies under the 256 KiB JSON limit.
+  if (c.req.header("content-type")?.toLowerCase().startsWith("image/")) return next();
   if (key.length > 255) throw new AppError("bad_request", "Idempotency-Key must be at most 255 characters.");
   const scope = c.get("projectId") ?? "operator";
   // Read a clone under the same 256 KiB limit the handler enforces; the handler reads the original.

@@ -5,12 +5,13 @@
  * what the API accepts; a test checks that every served route is documented.
  */
 import { z } from "zod";
+import { appleCredentialsBody } from "../apple";
 import { recoverBody, registerBody, testSendBody } from "../callbacks";
 import { createIntegrationBody, patchIntegrationBody } from "../listener";
 import { createPassBody, statusBody, templateBody, updatePassBody } from "../passes";
 import { createProjectBody } from "../projects";
 
-type Auth = "operator" | "project" | "listener" | "none";
+type Auth = "operator" | "project" | "listener" | "applePass" | "none";
 interface Op {
   method: "get" | "post" | "put" | "patch" | "delete";
   path: string;
@@ -56,6 +57,19 @@ const ops: Op[] = [
   { method: "put", path: "/v1/project/{projectId}/credentials/google", summary: "Store Google Wallet credentials (issuer id, service account, origins; encrypted, never returned)", auth: "project", ok: [200, "Summary: issuer id, service account e-mail, origins, key size and public-key fingerprint"], errors: [400] },
   { method: "post", path: "/google/callback", summary: "Google Wallet save/delete callback (ECv2SigningOnly-signed by Google)", auth: "none", ok: [200, "`{ok: true}`, also for a repeated nonce"], errors: [401, 413] },
   { method: "delete", path: "/v1/project/{projectId}/credentials/{wallet}", summary: "Delete a wallet's credentials (`apple` or `google`)", auth: "project", ok: [204, "Deleted"], errors: [404] },
+  { method: "put", path: "/v1/project/{projectId}/credentials/apple", summary: "Set the Apple Wallet credentials (validated; stored encrypted)", auth: "project", body: appleCredentialsBody, ok: [200, "Summary: identifiers, certificate subject and expiry, APNs key id and host"], errors: [400] },
+  { method: "get", path: "/v1/pass/{passId}/pkpass", summary: "The pass as a signed .pkpass (application/vnd.apple.pkpass)", auth: "project", ok: [200, "The .pkpass"], errors: [409] },
+  { method: "get", path: "/v1/template/{templateId}/images", summary: "The template's Apple images (names and sizes)", auth: "project", ok: [200, "`{images}`"] },
+  { method: "put", path: "/v1/template/{templateId}/images/{name}", summary: "Upload an Apple image (raw PNG body, Content-Type image/png, at most 1 MiB)", auth: "project", ok: [200, "`{name, bytes, width, height, sha1, updatedAt}`"], errors: [400, 413, 415] },
+  { method: "get", path: "/v1/template/{templateId}/images/{name}", summary: "An Apple image (image/png)", auth: "project", ok: [200, "The PNG"] },
+  { method: "delete", path: "/v1/template/{templateId}/images/{name}", summary: "Delete an Apple image", auth: "project", ok: [204, "Deleted"] },
+  { method: "get", path: "/v1/template/{templateId}/pushes", summary: "Progress of the template's last push fan-out to wallets", auth: "project", ok: [200, "`{apple: {state, done, total, startedAt, finishedAt, error}}`"] },
+  { method: "post", path: "/apple/v1/devices/{deviceLibraryIdentifier}/registrations/{passTypeIdentifier}/{serialNumber}", summary: "PassKit web service: register a device for a pass (`{pushToken}`)", auth: "applePass", ok: [201, "Registered (200 when it was already)"], errors: [400, 401] },
+  { method: "delete", path: "/apple/v1/devices/{deviceLibraryIdentifier}/registrations/{passTypeIdentifier}/{serialNumber}", summary: "PassKit web service: unregister a device", auth: "applePass", ok: [200, "Unregistered"], errors: [401] },
+  { method: "get", path: "/apple/v1/devices/{deviceLibraryIdentifier}/registrations/{passTypeIdentifier}", summary: "PassKit web service: serials changed since a tag", auth: "none", query: ["passesUpdatedSince"], ok: [200, "`{serialNumbers, lastUpdated}` (204 when none)"] },
+  { method: "get", path: "/apple/v1/passes/{passTypeIdentifier}/{serialNumber}", summary: "PassKit web service: the latest pass (304 with If-Modified-Since)", auth: "applePass", ok: [200, "The .pkpass with Last-Modified"], errors: [401] },
+  { method: "post", path: "/apple/v1/passes/{passTypeIdentifier}/{serialNumber}/personalize", summary: "PassKit web service: rewards enrollment; answers the signed personalization token", auth: "none", ok: [200, "application/octet-stream"], errors: [400, 409] },
+  { method: "post", path: "/apple/v1/log", summary: "PassKit web service: device error reports (`{logs}`)", auth: "none", ok: [200, "Always"], errors: [413] },
   { method: "post", path: "/hooks/{token}", summary: "Listener: run the integration's action (JSON or form body)", auth: "listener", ok: [200, "`{passId, externalId, action, status, version, ignoredFields}` (201 when created)"], errors: [400, 401, 404, 409, 410, 413, 415, 429] },
   { method: "post", path: "/v1/project/{projectId}/settings/callback", summary: "Register the callback server", auth: "project", body: registerBody, ok: [200, "Callback spec (header values masked); `signingSecret` on first registration"], errors: [400] },
   { method: "get", path: "/v1/project/{projectId}/settings/callback", summary: "Get the callback registration", auth: "project", ok: [200, "Callback spec (header values masked)"] },
@@ -72,6 +86,7 @@ const SECURITY: Record<Auth, Record<string, string[]>[]> = {
   operator: [{ operator: [] }],
   project: [{ project: [] }],
   listener: [],
+  applePass: [{ applePass: [] }],
   none: [],
 };
 
@@ -111,6 +126,7 @@ export function openApiDocument(): Record<string, unknown> {
       securitySchemes: {
         project: { type: "http", scheme: "basic", description: "Project API key and secret" },
         operator: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN; only for creating projects" },
+        applePass: { type: "apiKey", in: "header", name: "Authorization", description: "`ApplePass <authenticationToken>` of the pass (Apple devices)" },
       },
       schemas: {
         Error: {

@@ -1,6 +1,8 @@
 /** Passes: create, read, merge fields, status, archive, list. Every write goes through the pass's Durable Object. */
 import { Hono, type Context } from "hono";
+import { appleDownloadUrl } from "../apple";
 import type { AppEnv } from "../env";
+import { googleSaveLink } from "../google";
 import { readJsonBody } from "../lib/body";
 import { parseWith } from "../lib/validation";
 import {
@@ -10,6 +12,7 @@ import {
   getPass,
   listPasses,
   passHistory,
+  passPageUrl,
   setPassStatus,
   statusBody,
   updatePass,
@@ -50,6 +53,14 @@ export const passRoutes = new Hono<AppEnv>()
     return c.json((await setPassStatus(scope(c), ref, body.status)).pass);
   })
   .delete("/v1/pass/:passId", async (c) => c.json((await archivePass(scope(c), byId(c))).pass))
+  .get("/v1/pass/:passId/links", async (c) => {
+    const pass = await getPass(scope(c), byId(c));
+    const origin = new URL(c.req.url).origin;
+    const base = (c.env.PUBLIC_URL || origin).replace(/\/+$/, "");
+    // Each wallet's link is null while the project has not set that wallet up.
+    const [apple, google, page] = await Promise.all([appleDownloadUrl(c.env, pass, origin), googleSaveLink(c.env, pass), passPageUrl(c.env, base, pass)]);
+    return c.json({ apple, google, page });
+  })
   .get("/v1/pass/:passId/events", async (c) => {
     const ref = byId(c);
     const { cursor, limit } = pageParams(c);

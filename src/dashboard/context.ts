@@ -5,6 +5,7 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
+import { configuredWallets } from "../projects";
 import type { Session } from "./session";
 
 /** Which wallet buttons a project's holder page can offer. */
@@ -15,11 +16,14 @@ export interface WalletAvailability {
 
 /**
  * Tells whether Apple Wallet (`/p/{token}/pass.pkpass`) and Google Wallet (`/p/{token}/google`) are
- * configured for a project. The wallet issues provide the real one; until then nothing is configured.
+ * configured for a project. Tests may pass their own.
  */
 export type HolderWallets = (env: Env, projectId: string) => Promise<WalletAvailability>;
 
-/** Today's default: the Apple and Google edges (and their routes under /p/{token}) do not exist yet. */
+/** The default: the wallets whose credentials the project has stored. */
+export const projectWallets: HolderWallets = (env, projectId) => configuredWallets(env, projectId);
+
+/** No wallet: for tests of the page's "not set up yet" state. */
 export const walletsNotConfigured: HolderWallets = async () => ({ apple: false, google: false });
 
 export interface DashboardOptions {
@@ -34,7 +38,7 @@ export interface ResolvedOptions {
 }
 
 export function resolveOptions(o: DashboardOptions = {}): ResolvedOptions {
-  return { holderWallets: o.holderWallets ?? walletsNotConfigured, now: o.now ?? Date.now };
+  return { holderWallets: o.holderWallets ?? projectWallets, now: o.now ?? Date.now };
 }
 
 export type DashEnv = {

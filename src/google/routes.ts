@@ -7,16 +7,13 @@
  * - `GET /p/:token/google` (public; the holder page's button): 302 to the pass's save link, 404 for
  *   an unknown token or a project without Google credentials.
  * - `PUT /v1/project/:projectId/credentials/google` (project auth, mounted inside the admin API).
- * - `GET /v1/pass/:passId/links` (project auth): TEMPORARY, Google's part only (`apple: null`). The
- *   lead assembles the real route from `appleDownloadUrl` and `googleSaveLink` at merge and deletes
- *   this one.
+ * The save link in `GET /v1/pass/{passId}/links` comes from `googleSaveLink` (src/api/passes.ts).
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { readBody, readJsonBody } from "../lib/body";
-import { AppError, isAppError, notFound } from "../lib/errors";
-import { parseIntId } from "../lib/ids";
-import { findPassByPublicToken, getPass, passPageUrl } from "../passes";
+import { AppError, isAppError } from "../lib/errors";
+import { findPassByPublicToken } from "../passes";
 import { receiveGoogleCallback } from "./callback";
 import { saveGoogleCredentials } from "./credentials";
 import { googleSaveLink } from "./links";
@@ -51,12 +48,4 @@ export const googleRootRoutes = new Hono<AppEnv>()
   });
 
 export const googleApiRoutes = new Hono<AppEnv>()
-  .put("/v1/project/:projectId/credentials/google", async (c) => c.json(await saveGoogleCredentials(c.env, c.get("projectId"), await readJsonBody(c.req.raw))))
-  // TODO(merge): replaced by the assembled `{apple, google, page}` route.
-  .get("/v1/pass/:passId/links", async (c) => {
-    const passId = parseIntId(c.req.param("passId"));
-    if (passId === null) throw notFound("Pass");
-    const pass = await getPass({ env: c.env, projectId: c.get("projectId") }, { passId });
-    const base = (c.env.PUBLIC_URL || new URL(c.req.url).origin).replace(/\/+$/, "");
-    return c.json({ apple: null, google: await googleSaveLink(c.env, pass), page: await passPageUrl(c.env, base, pass) });
-  });
+  .put("/v1/project/:projectId/credentials/google", async (c) => c.json(await saveGoogleCredentials(c.env, c.get("projectId"), await readJsonBody(c.req.raw))));

@@ -6,6 +6,7 @@ export { templateBody, createPassBody, updatePassBody, statusBody, PASS_ID_KEY }
 export { isBlank } from "./fields";
 export { consumePushes, sweepOutbox, type ChangeSubscriber, type WalletChange } from "./outbox";
 export * from "./wallet-jobs";
+export { walletPass, type WalletPass } from "./wallet-reads";
 export { type Receipt, type ReceiptAnswer, type LoggedAnswer } from "./receipt";
 export { searchPasses, getPassHistory, PASS_FILTERS, type PassFilter } from "./search";
 export { passPublicToken, passPageUrl, findPassByPublicToken, type PublicPass } from "./links";

@@ -5,7 +5,7 @@
 import { and, asc, eq, gt, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../client";
-import { outbox, passEvents, passes, type PassRecord } from "../schema";
+import { outbox, passEvents, passes, templates, type PassRecord, type TemplateRecord } from "../schema";
 
 export async function findPassByTarget(db: Db, templateId: number, externalId: string): Promise<PassRecord | null> {
   const rows = await db
@@ -18,6 +18,17 @@ export async function findPassByTarget(db: Db, templateId: number, externalId: s
 
 export async function findPassById(db: Db, id: number): Promise<PassRecord | null> {
   const rows = await db.select().from(passes).where(eq(passes.id, id)).limit(1);
+  return rows[0] ?? null;
+}
+
+/** A pass and its template in one read, by id or by serial number (the wallets' lookups). */
+export async function findPassWithTemplate(db: Db, by: { passId: number } | { serialNumber: string }): Promise<{ pass: PassRecord; template: TemplateRecord } | null> {
+  const rows = await db
+    .select({ pass: passes, template: templates })
+    .from(passes)
+    .innerJoin(templates, eq(passes.templateId, templates.id))
+    .where("passId" in by ? eq(passes.id, by.passId) : eq(passes.serialNumber, by.serialNumber))
+    .limit(1);
   return rows[0] ?? null;
 }
 

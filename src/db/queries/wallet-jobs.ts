@@ -7,9 +7,10 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { walletJobs, type WalletJobRecord, type WalletName } from "../schema";
 
-/** Asks for the subject's newest change to be shown; returns whether the job is due (wanted past done). */
-export async function requestWalletJob(db: Db, j: { wallet: WalletName; subject: string; projectId: string; wantedAt: number; now: number }): Promise<boolean> {
-  const rows = await db
+type JobRequest = { wallet: WalletName; subject: string; projectId: string; wantedAt: number; now: number };
+
+function requestStatement(db: Db, j: JobRequest) {
+  return db
     .insert(walletJobs)
     .values({ wallet: j.wallet, subject: j.subject, projectId: j.projectId, wantedAt: j.wantedAt, state: "pending", createdAt: j.now, updatedAt: j.now })
     .onConflictDoUpdate({
@@ -22,8 +23,23 @@ export async function requestWalletJob(db: Db, j: { wallet: WalletName; subject:
       },
     })
     .returning({ wantedAt: walletJobs.wantedAt, doneAt: walletJobs.doneAt });
-  const r = rows[0];
+}
+
+/** Asks for the subject's newest change to be shown; returns whether the job is due (wanted past done). */
+export async function requestWalletJob(db: Db, j: JobRequest): Promise<boolean> {
+  const r = (await requestStatement(db, j))[0];
   return !!r && r.wantedAt > r.doneAt;
+}
+
+/** `requestWalletJob` for many subjects in one batch (one round trip); returns which are due. */
+export async function requestWalletJobs(db: Db, jobs: JobRequest[]): Promise<boolean[]> {
+  if (!jobs.length) return [];
+  const [first, ...rest] = jobs.map((j) => requestStatement(db, j));
+  const results = await db.batch([first, ...rest]);
+  return results.map((rows) => {
+    const r = (rows as { wantedAt: number; doneAt: number }[])[0];
+    return !!r && r.wantedAt > r.doneAt;
+  });
 }
 
 export async function findWalletJob(db: Db, wallet: WalletName, subject: string): Promise<WalletJobRecord | null> {

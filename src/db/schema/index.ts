@@ -4,3 +4,4 @@ export * from "./listener";
 export * from "./callbacks";
 export * from "./wallets";
 export * from "./google";
+export * from "./apple";

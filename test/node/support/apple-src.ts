@@ -1,5 +1,6 @@
 /**
- * src/apple loaded at run time, typed narrowly here. src/ type-checks with Workers types
+ * src/apple's pure core (src/apple/core.ts: the index also exports routes and consumers, which need
+ * the Workers runtime) loaded at run time, typed narrowly here. src/ type-checks with Workers types
  * (tsconfig.json); this project has Node and DOM types, under which src/lib/crypto.ts does not, so the
  * modules are imported by path (vitest transforms them as usual) instead of statically.
  */
@@ -49,5 +50,5 @@ export interface AppleSrc {
 }
 
 export async function loadAppleSrc(): Promise<AppleSrc> {
-  return (await import(/* @vite-ignore */ fromRoot("src/apple/index.ts"))) as AppleSrc;
+  return (await import(/* @vite-ignore */ fromRoot("src/apple/core.ts"))) as AppleSrc;
 }

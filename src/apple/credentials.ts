@@ -1,0 +1,58 @@
+/**
+ * @module apple/credentials
+ * A project's Apple credentials in the shared credential store (projects/credentials.ts): validated at
+ * upload by certificates.ts (a 400 that names the failing check and input), stored encrypted, shown
+ * only as a summary. Loading returns the secret with a cache key per project and credential version,
+ * so signers (pkpass.ts) and APNs tokens (apns-token.ts) are parsed once per isolate per version.
+ */
+import { AppError } from "../lib/errors";
+import { loadWalletCredentials, saveWalletCredentials } from "../projects";
+import { failureIssues, validateAppleCredentials, type AppleCredentialsBody, type ValidatedAppleCredentials } from "./certificates";
+import type { ApnsTokenKey } from "./apns-token";
+import type { SignerMaterial } from "./pkpass";
+import { nameAttribute, readCertificatePem } from "./pki";
+
+/** What the store keeps encrypted for Apple. */
+export type AppleSecret = ValidatedAppleCredentials["secret"] & {
+  passTypeIdentifier: string;
+  teamIdentifier: string;
+  organizationName: string;
+};
+
+export interface AppleCredentials {
+  secret: AppleSecret;
+  /** `<projectId>:<version>`: unique across projects, new with every save. */
+  cacheKey: string;
+}
+
+type CredEnv = Pick<Env, "DB" | "MASTER_KEY" | "ALLOW_INSECURE_CALLBACKS">;
+
+/** Validates and stores a project's Apple credentials; returns the summary (never key material). */
+export async function saveAppleCredentials(env: CredEnv, projectId: string, body: AppleCredentialsBody, now = Date.now()) {
+  const checked = await validateAppleCredentials(body, { now, allowInsecureApnsHost: env.ALLOW_INSECURE_CALLBACKS === "true" });
+  if (!checked.ok) {
+    const f = checked.error;
+    throw new AppError("validation_failed", f.message, { reason: f.reason, issues: failureIssues(f) });
+  }
+  const { secret, summary } = checked.value;
+  // The certificate's O is the team's name: pass.json's organizationName unless the design names one.
+  const organizationName = nameAttribute(readCertificatePem(secret.certificatePem).subject, "2.5.4.10") ?? summary.teamIdentifier;
+  const stored: AppleSecret = { ...secret, passTypeIdentifier: summary.passTypeIdentifier, teamIdentifier: summary.teamIdentifier, organizationName };
+  return saveWalletCredentials(env, projectId, "apple", { secret: stored, summary: { ...summary, organizationName } }, now);
+}
+
+/** The project's Apple credentials, or null when it has none (cached per isolate for a minute). */
+export async function loadAppleCredentials(env: Pick<Env, "DB" | "MASTER_KEY">, projectId: string): Promise<AppleCredentials | null> {
+  const loaded = await loadWalletCredentials<AppleSecret>(env, projectId, "apple");
+  return loaded ? { secret: loaded.secret, cacheKey: `${projectId}:${loaded.version}` } : null;
+}
+
+export function signerMaterial(c: AppleCredentials): SignerMaterial {
+  return { version: c.cacheKey, certificatePem: c.secret.certificatePem, wwdrCertificatePem: c.secret.wwdrCertificatePem, privateKeyPem: c.secret.privateKeyPem };
+}
+
+/** The APNs token key, or null when the project gave none (its passes are then never pushed). */
+export function apnsKey(c: AppleCredentials): (ApnsTokenKey & { host: string }) | null {
+  const a = c.secret.apns;
+  return a ? { teamId: a.teamId, keyId: a.keyId, privateKeyPem: a.privateKeyPem, keyVersion: c.cacheKey, host: a.host } : null;
+}

@@ -1,0 +1,82 @@
+/**
+ * @module apple/push-consumer
+ * The `passhook-apple` queue: each message names a push job (`p:<passId>`: push one pass to its
+ * devices, push-pass.ts; `t:<templateId>`: one page of a template's fan-out, fanout.ts). A job is
+ * marked done only after APNs accepted every push it owed (`finishWalletPush` with the job's
+ * `wantedAt`, so a newer change keeps it pending). APNs trouble (429, 5xx, no answer) retries the
+ * message with APNs's backoff; a refusal that will not change (bad credentials, PUBLIC_URL unset)
+ * fails the job at once, record kept. Our own failures retry with the crash backoff. When the queue's
+ * retries run out, the dead-letter consumer marks the job failed with its last error.
+ */
+import { crashRetryDelay } from "../lib/backoff";
+import { createLimiter, OUTBOUND_CONNECTIONS } from "../lib/limit";
+import { logError } from "../lib/log";
+import { failWalletPush, finishWalletPush, noteWalletPushFailure, parseSubject, walletJob, type WalletTask } from "../passes";
+import { apnsTransport, type AppleEnv } from "./config";
+import { failTemplateFanout, fanOutPage } from "./fanout";
+import { pushPass } from "./push-pass";
+
+/** The `passhook-apple` consumer. */
+export async function consumeApplePushes(batch: MessageBatch<WalletTask>, env: AppleEnv, random: () => number = Math.random): Promise<void> {
+  const limit = createLimiter(OUTBOUND_CONNECTIONS);
+  await Promise.all(
+    batch.messages.map(async (msg) => {
+      const task = msg.body;
+      try {
+        const subject = task?.wallet === "apple" ? parseSubject(task.subject) : null;
+        if (!subject) {
+          console.error(JSON.stringify({ msg: "apple queue: not an apple push task; dropped" }));
+          return msg.ack();
+        }
+        const job = await walletJob(env, task);
+        if (!job?.due) return msg.ack();
+        const now = Date.now();
+        if (subject.kind === "template") {
+          const r = await fanOutPage(env, task, job, subject.id, now);
+          if (r.kind === "done") await finishWalletPush(env, task, r.shownAt, now);
+          if (r.kind === "failed") await failWalletPush(env, task, r.reason, now);
+          return msg.ack();
+        }
+        const r = await pushPass({ env, transport: apnsTransport(env), limit, attempt: Math.max(0, msg.attempts - 1), now }, subject.id);
+        switch (r.kind) {
+          case "done":
+            await finishWalletPush(env, task, job.wantedAt, now);
+            return msg.ack();
+          case "retry":
+            await noteWalletPushFailure(env, task, r.reason, now);
+            return msg.retry({ delaySeconds: r.delaySeconds });
+          case "failed":
+            logError("apple push failed for good", new Error(r.reason), { subject: task.subject });
+            await failWalletPush(env, task, r.reason, now);
+            return msg.ack();
+        }
+      } catch (e) {
+        const delaySeconds = crashRetryDelay(msg.attempts, random());
+        logError("apple push consumer error; retrying", e, { subject: task?.subject, delaySeconds });
+        await noteWalletPushFailure(env, task, `passhook error: ${e instanceof Error ? e.message : "unknown"}`).catch(() => undefined);
+        msg.retry({ delaySeconds });
+      }
+    }),
+  );
+}
+
+/** `passhook-apple-dlq`: retries ran out; the job is failed with its last error and kept. */
+export async function consumeAppleDeadLetters(batch: MessageBatch<WalletTask>, env: Pick<Env, "DB">): Promise<void> {
+  for (const msg of batch.messages) {
+    const task = msg.body;
+    try {
+      const subject = task?.wallet === "apple" ? parseSubject(task.subject) : null;
+      if (subject) {
+        const job = await walletJob(env, task);
+        const reason = `retries exhausted: ${job?.lastError ?? "no error recorded"}`;
+        await failWalletPush(env, task, reason);
+        if (subject.kind === "template") await failTemplateFanout(env, subject.id, reason);
+        console.error(JSON.stringify({ msg: "apple push dead-lettered; job failed, record kept", subject: task.subject }));
+      }
+      msg.ack();
+    } catch (e) {
+      logError("apple dead-letter consumer error; retrying", e, { subject: task?.subject });
+      msg.retry({ delaySeconds: 60 });
+    }
+  }
+}

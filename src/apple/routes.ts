@@ -1,0 +1,113 @@
+/**
+ * @module apple/routes
+ * Apple Wallet over HTTP. `appleRoutes` (mounted at the root): the PassKit web service under
+ * `/apple/v1` (apple-wallet.md §1.1, the pass's webServiceURL is `{PUBLIC_URL}/apple`) and the public
+ * download `/p/:token/pass.pkpass`. `appleApiRoutes` (mounted in the admin API, behind project auth):
+ * the project's Apple credentials, a pass's .pkpass, template images and fan-out progress.
+ * Handlers parse, call one verb, answer.
+ */
+import { Hono, type Context } from "hono";
+import type { AppEnv } from "../env";
+import { parseJsonText, readBody, readJsonBody } from "../lib/body";
+import { notFound } from "../lib/errors";
+import { parseIntId } from "../lib/ids";
+import { parseWith } from "../lib/validation";
+import { PKPASS_TYPE } from "./bundle";
+import { appleCredentialsBody } from "./certificates";
+import { saveAppleCredentials } from "./credentials";
+import { DEVICE_LOG_LIMIT, logDeviceLines } from "./device-log";
+import { latestPass, projectPkpass, publicPkpass, type Download } from "./downloads";
+import { templatePushes } from "./fanout";
+import { getTemplateImage, IMAGE_UPLOAD_LIMIT, listImages, putTemplateImage, removeTemplateImage } from "./images";
+import { personalizePass } from "./personalization";
+import { registerDevice, serialsSince, unregisterDevice } from "./web-service";
+
+/** Small JSON bodies a device sends (register, personalize); anything else about them is a 400. */
+const DEVICE_BODY_LIMIT = 16 * 1024;
+
+async function deviceJson(c: Context): Promise<unknown> {
+  const { text } = await readBody(c.req.raw, DEVICE_BODY_LIMIT);
+  return text.trim() === "" ? {} : parseJsonText(text);
+}
+
+function pkpassResponse(d: Download, attachment: boolean): Response {
+  const headers: Record<string, string> = {
+    "cache-control": "no-store",
+    "last-modified": new Date(d.lastModifiedSeconds * 1000).toUTCString(),
+  };
+  if (!d.bytes) return new Response(null, { status: 304, headers });
+  headers["content-type"] = PKPASS_TYPE;
+  if (attachment) headers["content-disposition"] = 'attachment; filename="pass.pkpass"';
+  return new Response(d.bytes, { status: 200, headers });
+}
+
+const at = (c: Context) => ({ passTypeId: c.req.param("passTypeIdentifier") ?? "", serialNumber: c.req.param("serialNumber") ?? "" });
+const REGISTRATION = "/apple/v1/devices/:deviceLibraryIdentifier/registrations/:passTypeIdentifier/:serialNumber";
+
+export const appleRoutes = new Hono<AppEnv>()
+  // Endpoint 1 and 2 (§1.1): register / unregister a device for a pass.
+  .post(REGISTRATION, async (c) => {
+    const auth = c.req.header("authorization");
+    const status = await registerDevice(c.env, auth, c.req.param("deviceLibraryIdentifier"), at(c), await deviceJson(c));
+    return c.body(null, status);
+  })
+  .delete(REGISTRATION, async (c) => {
+    await unregisterDevice(c.env, c.req.header("authorization"), c.req.param("deviceLibraryIdentifier"), at(c));
+    return c.body(null, 200);
+  })
+  // Endpoint 3: no ApplePass token; the device library id is the secret.
+  .get("/apple/v1/devices/:deviceLibraryIdentifier/registrations/:passTypeIdentifier", async (c) => {
+    const r = await serialsSince(c.env, c.req.param("deviceLibraryIdentifier"), c.req.param("passTypeIdentifier"), c.req.query("passesUpdatedSince"));
+    return r ? c.json(r) : c.body(null, 204);
+  })
+  // Endpoint 4 (HEAD is answered like GET without a body).
+  .get("/apple/v1/passes/:passTypeIdentifier/:serialNumber", async (c) =>
+    pkpassResponse(await latestPass(c.env, c.req.header("authorization"), at(c), c.req.header("if-modified-since")), false),
+  )
+  // Endpoint 6: rewards enrollment; the answer is the signed personalization token.
+  .post("/apple/v1/passes/:passTypeIdentifier/:serialNumber/personalize", async (c) => {
+    const signed = await personalizePass(c.env, at(c), await deviceJson(c));
+    return new Response(signed, { status: 200, headers: { "content-type": "application/octet-stream" } });
+  })
+  // Endpoint 5: always 200 (§1.1); what is logged is capped, rate limited and sanitized.
+  .post("/apple/v1/log", async (c) => {
+    const { text } = await readBody(c.req.raw, DEVICE_LOG_LIMIT);
+    let body: unknown = null;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: nothing to log
+    }
+    await logDeviceLines(c.env, c.req.header("cf-connecting-ip") ?? "local", body);
+    return c.body(null, 200);
+  })
+  // The public, unguessable download link (the holder page's Add to Apple Wallet button).
+  .get("/p/:token/pass.pkpass", async (c) => pkpassResponse(await publicPkpass(c.env, c.req.param("token")), true));
+
+function intId(c: Context, name: string, what: string): number {
+  const id = parseIntId(c.req.param(name) ?? "");
+  if (id === null) throw notFound(what);
+  return id;
+}
+const scope = (c: Context<AppEnv>) => ({ env: c.env, projectId: c.get("projectId") });
+
+export const appleApiRoutes = new Hono<AppEnv>()
+  .put("/v1/project/:projectId/credentials/apple", async (c) => {
+    const body = parseWith(appleCredentialsBody, await readJsonBody(c.req.raw));
+    return c.json(await saveAppleCredentials(c.env, c.get("projectId"), body));
+  })
+  .get("/v1/pass/:passId/pkpass", async (c) => pkpassResponse(await projectPkpass(c.env, c.get("projectId"), intId(c, "passId", "Pass")), true))
+  .get("/v1/template/:templateId/images", async (c) => c.json(await listImages(scope(c), intId(c, "templateId", "Template"))))
+  .put("/v1/template/:templateId/images/:name", async (c) => {
+    const upload = { contentType: c.req.header("content-type"), read: async () => (await readBody(c.req.raw, IMAGE_UPLOAD_LIMIT)).bytes };
+    return c.json(await putTemplateImage(scope(c), intId(c, "templateId", "Template"), c.req.param("name"), upload));
+  })
+  .get("/v1/template/:templateId/images/:name", async (c) => {
+    const bytes = await getTemplateImage(scope(c), intId(c, "templateId", "Template"), c.req.param("name"));
+    return new Response(bytes, { headers: { "content-type": "image/png", "cache-control": "no-store" } });
+  })
+  .delete("/v1/template/:templateId/images/:name", async (c) => {
+    await removeTemplateImage(scope(c), intId(c, "templateId", "Template"), c.req.param("name"));
+    return c.body(null, 204);
+  })
+  .get("/v1/template/:templateId/pushes", async (c) => c.json(await templatePushes(scope(c), intId(c, "templateId", "Template"))));
