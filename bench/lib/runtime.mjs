@@ -15,7 +15,7 @@ const PASSHOOK_BINDINGS = {
   // Short retries: a bench receiver that hiccups should not stall a run for minutes.
   CALLBACK_RETRY_SCHEDULE: "1,1,1,1,1",
 };
-// The listener's per-integration limit (600/min) would turn a load test into a 429 test. Raised for
+// The listener's per-integration limit (12000/min) would cap the hot-pass and distinct runs. Raised for
 // the bench; the local emulation (a SQLite-backed Durable Object) still runs on every request.
 const NO_RATE_LIMIT = { LISTENER_RATE_LIMIT: { simple: { limit: 1_000_000_000, period: 60 } } };
 
