@@ -346,6 +346,32 @@ describe("listener: a stranger who only knows the URL", () => {
   });
 });
 
+describe("listener idempotency keys are never left claimed", () => {
+  it("records or releases the key of a request whose log row could not be written", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const update = await integration(p, { templateId: t, action: "update" });
+    await env.DB.prepare(`create trigger fail_event_key before insert on inbound_events begin select raise(abort, 'injected log failure'); end`).run();
+    const quiet = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      // 404 (no such pass yet) depends on state: the key is released, so the sender's retry runs again.
+      expect((await hook(update.listenerUrl, { "pass-id": "nobody" }, { "webhook-id": "k-404" })).status).toBe(404);
+      // 400 depends on the body alone: the answer is kept for repeats.
+      expect((await hook(update.listenerUrl, { "pass-id": "nobody", points: "many" }, { "webhook-id": "k-400" })).status).toBe(400);
+    } finally {
+      await env.DB.prepare("drop trigger fail_event_key").run();
+      quiet.mockRestore();
+    }
+    expect(await count("select count(*) as n from idempotency_keys where state = 'processing' and scope = ?", `listener:${update.id}`)).toBe(0);
+    const retry = await hook(update.listenerUrl, { "pass-id": "nobody" }, { "webhook-id": "k-404" });
+    expect(retry.status).toBe(404);
+    expect(retry.headers.get("idempotent-replayed")).toBeNull();
+    const repeat = await hook(update.listenerUrl, { "pass-id": "nobody", points: "many" }, { "webhook-id": "k-400" });
+    expect(repeat.status).toBe(400);
+    expect(repeat.headers.get("idempotent-replayed")).toBe("true");
+  });
+});
+
 describe("D1 limits", () => {
   it("recovers a pass with more failed deliveries than one statement can bind", async () => {
     const p = await newProject();

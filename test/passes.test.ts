@@ -308,6 +308,56 @@ describe("group commit", () => {
   });
 });
 
+describe("group commit: one bad write does not sink the others", () => {
+  it("names the pass a same-group create made when refusing a second create of it", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const stub = env.PASS_OBJECT.getByName(`${t}:twice`);
+    const target = { templateId: t, externalId: "twice" };
+    const create = { op: "create", projectId: p.id, fields: { name: "Ada" }, onExisting: "conflict" } as const;
+    const [first, second] = await runInDurableObject(stub, (instance: PassObject) => Promise.all([instance.apply(target, create, "test"), instance.apply(target, create, "test")]));
+    expect(first.ok).toBe(true);
+    expect(second.ok).toBe(false);
+    if (!first.ok || second.ok) return;
+    expect(second.error.code).toBe("already_exists");
+    expect(second.error.details).toMatchObject({ passId: first.pass.id });
+    expect(first.pass.id).toBeGreaterThan(0);
+  });
+
+  it("retries a failed group's writes one by one: a receipt for a deleted integration fails alone, with a 404", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const pass = await newPass(p, t, "shared");
+    const stub = env.PASS_OBJECT.getByName(`${t}:shared`);
+    const target = { templateId: t, externalId: "shared" };
+    // A listener request whose integration was deleted after the (cached) lookup found it.
+    const receipt = {
+      integrationId: "int_deleted_a_moment_ago",
+      receivedAt: Date.now(),
+      idempotencyKey: null,
+      bodyBytes: 10,
+      replayOf: null,
+      duplicateOf: null,
+      claimed: null,
+      answer: { externalId: "shared", action: "update", ignoredFields: [] },
+    };
+    const quiet = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const outcomes = await runInDurableObject(stub, (instance: PassObject) =>
+      Promise.all([
+        instance.apply(target, { op: "update", patch: { counter: 1 } }, "api"),
+        instance.apply(target, { op: "update", patch: { counter: 2 } }, "listener:int_deleted_a_moment_ago", receipt),
+        instance.apply(target, { op: "update", patch: { counter: 3 } }, "api"),
+      ]),
+    );
+    quiet.mockRestore();
+    expect(outcomes.map((o) => (o.ok ? o.pass.version : o.error.code))).toEqual([2, "not_found", 3]);
+    const got = await call(`/v1/pass/${pass.id}`, { auth: p.auth });
+    expect(got.body).toMatchObject({ version: 3, fields: { counter: 3 } });
+    const versions = (await history(p, pass.id)).filter((e) => e.action === "update").map((e) => e.version);
+    expect(versions).toEqual([2, 3]);
+  });
+});
+
 describe("history in the pass's own Durable Object", () => {
   it("reads history through the API, newest first, in pages", async () => {
     const p = await newProject();

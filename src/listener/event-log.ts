@@ -6,7 +6,7 @@
  */
 import { getDb } from "../db/client";
 import { findInboundEvent, listInboundEvents, purgeInboundEvents } from "../db/queries/integrations";
-import { writeReceipt } from "../db/queries/receipts";
+import { settleKeyAlone, writeReceipt, type ReceiptAnswer } from "../db/queries/receipts";
 import type { InboundEventRecord, IntegrationRecord } from "../db/schema";
 import { AppError, isAppError } from "../lib/errors";
 import { logError } from "../lib/log";
@@ -35,14 +35,24 @@ export function selectHeaders(h: Headers): Record<string, string> {
 /** Writes a request's receipt when the pass's object did not (nothing reached a pass, or it failed). */
 export async function logEvent(env: Pick<Env, "DB">, draft: EventDraft, outcome: Outcome): Promise<void> {
   if (draft.logged) return;
-  draft.eventId = await writeReceipt(getDb(env.DB), receiptRow(draft), {
+  draft.eventId = await writeReceipt(getDb(env.DB), receiptRow(draft), answerOf(outcome));
+}
+
+/** For a request that is not logged: records or releases the idempotency key it claimed, if any. */
+export async function settleUnloggedKey(env: Pick<Env, "DB">, draft: EventDraft, outcome: Outcome): Promise<void> {
+  if (draft.logged || !draft.claimed) return;
+  await settleKeyAlone(getDb(env.DB), draft.claimed, answerOf(outcome));
+}
+
+function answerOf(outcome: Outcome): ReceiptAnswer {
+  return {
     status: outcome.status,
     body: outcome.body,
     errorCode: outcome.error?.code ?? null,
     errorMessage: outcome.error?.message ?? null,
     passId: outcome.passId ?? null,
     passVersion: outcome.passVersion ?? null,
-  });
+  };
 }
 
 /** Puts the request's details in R2 beside its row (a refused request or a replay keeps no body). */

@@ -32,7 +32,7 @@ import { beginIdempotent, refuseIdempotent } from "../projects";
 import type { IntegrationRecord } from "../db/schema";
 import { secretContext } from "./integrations";
 import { newDraft, type EventDraft } from "./draft";
-import { logEvent, outcomeOf, selectHeaders, storeDetails } from "./event-log";
+import { logEvent, outcomeOf, selectHeaders, settleUnloggedKey, storeDetails } from "./event-log";
 import { findListenerIntegration } from "./lookup";
 import { errorOutcome, processPayload, type Outcome } from "./process";
 import { verifyListenerSignature } from "./signature";
@@ -68,7 +68,10 @@ export async function receive(env: ListenerEnv, token: string, req: Request, opt
 async function settle(env: ListenerEnv, integration: IntegrationRecord, draft: EventDraft, outcome: Outcome, defer: Defer): Promise<void> {
   try {
     if (!draft.logged) {
-      if (draft.rejected && !(await env.LISTENER_REJECT_LIMIT.limit({ key: integration.id })).success) return;
+      if (draft.rejected && !(await env.LISTENER_REJECT_LIMIT.limit({ key: integration.id })).success) {
+        await settleUnloggedKey(env, draft, outcome);
+        return;
+      }
       await logEvent(env, draft, outcome);
       if (draft.rejected) {
         console.log(JSON.stringify({ msg: "listener request refused", integration: integration.id, status: outcome.status, reason: draft.refusal ?? outcome.error?.code }));
@@ -76,6 +79,7 @@ async function settle(env: ListenerEnv, integration: IntegrationRecord, draft: E
     }
   } catch (e) {
     logError("listener event log write failed; the response stands", e, { integration: integration.id, status: outcome.status });
+    await settleUnloggedKey(env, draft, outcome).catch((e2) => logError("listener idempotency key not settled; it is reclaimed after a minute", e2, { integration: integration.id }));
     return;
   }
   defer(storeDetails(env, draft, outcome).catch((e) => logError("listener event details not kept", e, { integration: integration.id })));
@@ -103,6 +107,7 @@ async function run(env: ListenerEnv, integration: IntegrationRecord, req: Reques
   draft.bodySha256 = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", raw)));
 
   let key = req.headers.get("webhook-id") ?? req.headers.get("idempotency-key");
+  let keyName = "webhook-id / Idempotency-Key";
   if (signed) {
     const secret = await decryptSecret(env.MASTER_KEY, integration.signingSecretEnc!, secretContext(integration.id));
     const verdict = await verifyListenerSignature(secret, req.headers, raw, Math.floor(now / 1000));
@@ -114,7 +119,10 @@ async function run(env: ListenerEnv, integration: IntegrationRecord, req: Reques
     // A body-only HMAC has no timestamp and covers no header: the signature itself is the key, so a
     // captured request replays the first answer instead of running again, whatever headers it adds.
     // (Standard Webhooks' webhook-id is signed, and its timestamp expires a capture after 5 minutes.)
-    if (verdict.value.scheme === "hmac") key = `hmac:${verdict.value.signature}`;
+    if (verdict.value.scheme === "hmac") {
+      key = `hmac:${verdict.value.signature}`;
+      keyName = "X-Passhook-Signature";
+    }
   }
 
   if (key) {
@@ -122,7 +130,7 @@ async function run(env: ListenerEnv, integration: IntegrationRecord, req: Reques
     const claimed = key.length > MAX_KEY_LENGTH ? `sha256:${await sha256Hex(key)}` : key;
     const scope = idempotencyScope(integration.id);
     const start = await beginIdempotent(env, scope, claimed, draft.bodySha256, now);
-    refuseIdempotent(start, "webhook-id / Idempotency-Key");
+    refuseIdempotent(start, keyName);
     if (start.kind === "replay") {
       // The first request's row keeps the body; this one is counted like a refusal.
       draft.duplicateOf = start.ref === null ? null : Number(start.ref);

@@ -19,6 +19,7 @@ import { DurableObject } from "cloudflare:workers";
 import { getDb, type Db } from "../db/client";
 import { claimNextDelivery, requeueDeliveries, writeHolderEvent } from "../db/queries/deliveries";
 import { deleteLegacyPassEvents, findPassByTarget, legacyPassEvents, passIdIn, writePassChange } from "../db/queries/passes";
+import { integrationExists } from "../db/queries/integrations";
 import { receiptStatements } from "../db/queries/receipts";
 import type { DeliveryEvent, PassRecord } from "../db/schema";
 import type { SerializedAppError } from "../lib/errors";
@@ -30,6 +31,8 @@ import { planWrite, type PassCommand, type PassTarget, type Plan } from "./plan-
 import { errorAnswer, successAnswer, type LoggedAnswer, type Receipt, type ReceiptAnswer } from "./receipt";
 
 const INTERNAL: SerializedAppError = { code: "internal", message: "Internal error.", details: null };
+/** The listener's own answer for an unknown URL: its integration was deleted while the request ran. */
+const LISTENER_GONE: SerializedAppError = { code: "not_found", message: "No such listener.", details: null };
 
 /** `logged` is the listener answer as recorded with the receipt (absent when there was no receipt, or it could not be written). */
 export type WriteOutcome =
@@ -222,11 +225,19 @@ export class PassObject extends DurableObject<Env> {
     } catch (e) {
       for (const seq of seqs) this.log.remove(seq);
       this.cached = undefined; // the batch rolled back; reload next time
+      if (group.length > 1) {
+        // One write must not sink the others (a receipt naming an integration deleted a moment ago
+        // breaks its foreign key, for one): each goes again on its own, planned afresh.
+        logError("pass group write failed; retrying its writes one by one", e, { templateId: target.templateId, writes: group.length });
+        for (const w of group) await this.commitAlone(w);
+        return;
+      }
       // Answered as outcomes, not thrown: an exception escaping an RPC method is reported by the
       // runtime with its stack and message, which can quote the data that failed to write. Refusals
       // keep their own answer (their receipt went down with the batch: the caller logs it).
       logError("pass write failed; nothing was written", e, { templateId: target.templateId });
-      for (const p of planned) p.w.resolve(p.plan.kind === "error" ? { ok: false, error: p.plan.error } : { ok: false, error: INTERNAL });
+      const error = (await this.listenerGone(group[0])) ? LISTENER_GONE : INTERNAL;
+      for (const p of planned) p.w.resolve(p.plan.kind === "error" ? { ok: false, error: p.plan.error } : { ok: false, error });
       return;
     }
     this.cached = stored;
@@ -236,13 +247,37 @@ export class PassObject extends DurableObject<Env> {
     const eventIdOf = (w: PendingWrite) => (results[eventAt.get(w)!] as { id: number }[])[0].id;
     for (const p of planned) {
       if (p.plan.kind === "error") {
-        p.w.resolve({ ok: false, error: p.plan.error, logged: p.w.receipt ? { ...answerOf(p, false), eventId: eventIdOf(p.w) } : undefined });
+        // A create refused because an earlier write of this group creates the pass names it by the id
+        // the batch just gave it.
+        const details = p.plan.error.details as { passId?: number } | null;
+        const error = details?.passId === 0 ? { ...p.plan.error, details: { ...details, passId: stored.id } } : p.plan.error;
+        p.w.resolve({ ok: false, error, logged: p.w.receipt ? { ...answerOf(p, false), eventId: eventIdOf(p.w) } : undefined });
         continue;
       }
       const pass = { ...p.pass!, id: stored.id };
       const created = createdBy(p);
       const logged = p.w.receipt ? { ...successAnswer(p.w.receipt, pass, created), eventId: eventIdOf(p.w) } : undefined;
       p.w.resolve({ ok: true, pass, changed: p.plan.kind === "write", created, logged });
+    }
+  }
+
+  private async commitAlone(w: PendingWrite): Promise<void> {
+    try {
+      await this.commit([w]);
+    } catch (e) {
+      logError("pass write failed; nothing was written", e, { templateId: w.target.templateId });
+      this.cached = undefined;
+      w.resolve({ ok: false, error: INTERNAL });
+    }
+  }
+
+  /** Whether a write's listener integration was deleted after the request found it (a cache window). */
+  private async listenerGone(w: PendingWrite): Promise<boolean> {
+    if (!w.receipt) return false;
+    try {
+      return !(await integrationExists(this.db(), w.receipt.integrationId));
+    } catch {
+      return false;
     }
   }
 

@@ -13,6 +13,11 @@ export async function findIntegration(db: Db, id: string): Promise<IntegrationRe
   return rows[0] ?? null;
 }
 
+export async function integrationExists(db: Db, id: string): Promise<boolean> {
+  const rows = await db.select({ id: integrations.id }).from(integrations).where(eq(integrations.id, id)).limit(1);
+  return rows.length > 0;
+}
+
 export async function findIntegrationByTokenHash(db: Db, tokenHash: string): Promise<IntegrationRecord | null> {
   const rows = await db.select().from(integrations).where(eq(integrations.tokenHash, tokenHash)).limit(1);
   return rows[0] ?? null;

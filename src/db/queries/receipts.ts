@@ -63,16 +63,32 @@ export function receiptStatements(db: Db, row: ReceiptRow, answer: ReceiptAnswer
     })
     .returning({ id: inboundEvents.id });
   if (!row.claimed) return [event] as const;
+  return [event, keyRecord(db, row.claimed, answer, passIdRef, sql`cast(last_insert_rowid() as text)`)] as const;
+}
+
+/**
+ * What becomes of a claimed key once the request is answered: the answer is kept for repeats, or the
+ * key is released (see `keepsAnswer`). `ref` is the first request's event id, when it was logged.
+ */
+function keyRecord(db: Db, claimed: { scope: string; key: string }, answer: ReceiptAnswer, passIdRef: SQL | undefined, ref: SQL | null) {
   const json = JSON.stringify(answer.body);
   const response = passIdRef ? sql`json_set(${json}, '$.passId', ${passIdRef})` : json;
-  const key = and(eq(idempotencyKeys.scope, row.claimed.scope), eq(idempotencyKeys.key, row.claimed.key));
-  const record = !keepsAnswer(answer.status)
+  const key = and(eq(idempotencyKeys.scope, claimed.scope), eq(idempotencyKeys.key, claimed.key));
+  return !keepsAnswer(answer.status)
     ? db.delete(idempotencyKeys).where(and(key, eq(idempotencyKeys.state, "processing")))
     : db
         .update(idempotencyKeys)
-        .set({ state: "done", responseStatus: answer.status, responseBody: response as string, sealed: false, ref: sql`cast(last_insert_rowid() as text)` })
+        .set({ state: "done", responseStatus: answer.status, responseBody: response as string, sealed: false, ref: ref as unknown as string | null })
         .where(key);
-  return [event, record] as const;
+}
+
+/**
+ * Settles a claimed key for a request that left no event row (its log budget was spent, or the log
+ * write failed): without this the key would stay `processing` and the sender's retry would get a 409
+ * for a minute instead of running again or getting the answer.
+ */
+export async function settleKeyAlone(db: Db, claimed: { scope: string; key: string }, answer: ReceiptAnswer): Promise<void> {
+  await keyRecord(db, claimed, answer, undefined, null);
 }
 
 /** A receipt on its own (the request changed no pass): one batch. Returns the event's id. */
