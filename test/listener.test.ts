@@ -389,6 +389,35 @@ describe("event log and replay", () => {
     expect(await env.EVENT_LOG.get(`events/${i.id}/${oldId}`)).toBeNull();
   });
 
+  it("keeps bodies raw in R2, lists only their start, shows one event whole, and deletes them with the integration", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const i = await integration(p, { templateId: t, action: "create" });
+    // 200 KiB of raw control characters (not valid JSON: a 400): JSON-escaped, each would take six bytes.
+    const hostile = `{"pass-id":"ctl","note":"${"\u0001".repeat(200 * 1024)}"}`;
+    expect((await hook(i.listenerUrl, hostile)).status).toBe(400);
+    const listed = await call(`/v1/integration/${i.id}/events`, { auth: p.auth });
+    const ev = listed.body.events[0];
+    expect(ev.bodyComplete).toBe(false);
+    expect(ev.body.length).toBeLessThan(64 * 1024);
+    expect(hostile.startsWith(ev.body)).toBe(true);
+    const stored = (await env.EVENT_LOG.head(`events/${i.id}/${parseInt(ev.id.slice(4), 36)}`))!;
+    expect(stored.size).toBeLessThan(hostile.length + 4096);
+    const one = await call(`/v1/integration/${i.id}/events/${ev.id}`, { auth: p.auth });
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ id: ev.id, bodyComplete: true, statusCode: 400, body: hostile });
+    expect((await call(`/v1/integration/${i.id}/events/evt_zz`, { auth: p.auth })).status).toBe(404);
+    const other = await newProject();
+    expect((await call(`/v1/integration/${i.id}/events/${ev.id}`, { auth: other.auth })).status).toBe(404);
+    // A short body is listed whole.
+    await hook(i.listenerUrl, { "pass-id": "short", name: "Bo" });
+    expect((await call(`/v1/integration/${i.id}/events?limit=1`, { auth: p.auth })).body.events[0]).toMatchObject({ bodyComplete: true, statusCode: 201 });
+
+    expect((await env.EVENT_LOG.list({ prefix: `events/${i.id}/` })).objects).toHaveLength(2);
+    expect((await call(`/v1/integration/${i.id}`, { method: "DELETE", auth: p.auth })).status).toBe(204);
+    expect((await env.EVENT_LOG.list({ prefix: `events/${i.id}/` })).objects).toHaveLength(0);
+  });
+
   it("refuses to replay a request that failed its signature", async () => {
     const p = await newProject();
     const t = await newTemplate(p);

@@ -7,6 +7,7 @@ import {
   createIntegration,
   createIntegrationBody,
   deleteIntegration,
+  getEvent,
   getIntegration,
   listEvents,
   listIntegrations,
@@ -43,6 +44,7 @@ export const integrationRoutes = new Hono<AppEnv>()
     const { cursor, limit } = pageParams(c);
     return c.json(await listEvents(scope(c), c.req.param("integrationId"), cursor, limit));
   })
+  .get("/v1/integration/:integrationId/events/:eventId", async (c) => c.json(await getEvent(scope(c), c.req.param("integrationId"), c.req.param("eventId"))))
   .post("/v1/integration/:integrationId/events/:eventId/replay", async (c) =>
     c.json(await replayEvent(scope(c), c.req.param("integrationId"), c.req.param("eventId"))),
   );

@@ -1,11 +1,12 @@
 /**
  * @module listener/event-log
- * The inbound event log: every listener request is recorded with a selection of its headers (secrets
- * redacted), its raw body up to the size limit, the outcome and the pass it touched. Listing is
- * newest first; a replay runs a logged body through the integration's *current* mapping.
+ * The inbound event log: every listener request is recorded (a compact row in D1: outcome, pass,
+ * keys) with a selection of its headers (secrets redacted), its raw body up to the size limit and the
+ * answer beside it in R2 (event-details.ts). Listing is newest first and shows the start of each body;
+ * one event shows all of it; a replay runs a logged body through the integration's *current* mapping.
  */
 import { getDb } from "../db/client";
-import { findInboundEvent, listInboundEvents, purgeInboundEvents } from "../db/queries/integrations";
+import { deleteInboundEventsUpTo, dueInboundEvents, findInboundEvent, latestInboundEvents, listInboundEvents } from "../db/queries/integrations";
 import { settleKeyAlone, writeReceipt, type ReceiptAnswer } from "../db/queries/receipts";
 import type { InboundEventRecord, IntegrationRecord } from "../db/schema";
 import { AppError, isAppError } from "../lib/errors";
@@ -14,7 +15,7 @@ import { pageOf } from "../lib/pagination";
 import { DAY, iso } from "../lib/time";
 import { ownedTemplate, type PassScope } from "../passes";
 import { newDraft, receiptRow, type EventDraft } from "./draft";
-import { deleteDetails, detailsOf, formatEventId, parseEventId, putDetail, type EventDetail } from "./event-details";
+import { deleteDetails, detailsOf, formatEventId, parseEventId, putDetail, type ReadDetail } from "./event-details";
 import { ownedIntegration, type IntegrationScope } from "./integrations";
 import { errorOutcome, processPayload, type Outcome } from "./process";
 
@@ -80,7 +81,7 @@ export async function outcomeOf(fn: () => Promise<Outcome>, where: string): Prom
   }
 }
 
-export function eventView(e: InboundEventRecord, d: EventDetail | null) {
+export function eventView(e: InboundEventRecord, d: ReadDetail | null) {
   return {
     id: formatEventId(e.id),
     integrationId: e.integrationId,
@@ -88,6 +89,8 @@ export function eventView(e: InboundEventRecord, d: EventDetail | null) {
     headers: d?.headers ?? null,
     contentType: d?.contentType ?? null,
     body: d?.body ?? null,
+    /** False in a list when only the start of a long body is shown: GET the event for all of it. */
+    bodyComplete: d?.complete ?? true,
     bodyTruncated: d?.bodyTruncated ?? false,
     bodyBytes: e.bodyBytes,
     bodySha256: d?.bodySha256 ?? null,
@@ -106,14 +109,34 @@ export function eventView(e: InboundEventRecord, d: EventDetail | null) {
 
 type LogScope = IntegrationScope & { env: Pick<Env, "EVENT_LOG"> };
 
-export async function listEvents(scope: LogScope, integrationId: string, cursor: string | undefined, limit: number) {
+/**
+ * A page of the log. The API reads each body's first 64 KiB (`bodyComplete` says when it was cut); the
+ * dashboard asks for whole bodies (25 a page) because it redacts sensitive keys, which needs the JSON.
+ */
+export async function listEvents(scope: LogScope, integrationId: string, cursor: string | undefined, limit: number, opts: { wholeBodies?: boolean } = {}) {
   await ownedIntegration(scope, integrationId);
   const before = cursor === undefined ? null : parseEventId(cursor);
   if (cursor !== undefined && before === null) throw new AppError("bad_request", "The cursor is not valid.");
   const rows = await listInboundEvents(getDb(scope.env.DB), integrationId, before, limit + 1);
   const { page, nextCursor } = pageOf(rows, limit, (e) => formatEventId(e.id));
-  const details = await detailsOf(scope.env, page);
+  const details = await detailsOf(scope.env, page, { preview: !opts.wholeBodies });
   return { events: page.map((e, i) => eventView(e, details[i])), nextCursor };
+}
+
+/** One event with its whole body. */
+export async function getEvent(scope: LogScope, integrationId: string, eventId: string) {
+  await ownedIntegration(scope, integrationId);
+  const id = parseEventId(eventId);
+  const row = id === null ? null : await findInboundEvent(getDb(scope.env.DB), integrationId, id);
+  if (!row) throw new AppError("not_found", "Event not found.");
+  const [detail] = await detailsOf(scope.env, [row]);
+  return eventView(row, detail);
+}
+
+/** The latest event of each integration (facts only, no R2 read): one D1 query per 90 integrations. */
+export async function latestEvents(scope: IntegrationScope, integrationIds: readonly string[]) {
+  const rows = await latestInboundEvents(getDb(scope.env.DB), integrationIds);
+  return new Map(rows.map((e) => [e.integrationId, { id: formatEventId(e.id), receivedAt: iso(e.receivedAt), statusCode: e.statusCode, errorCode: e.errorCode }]));
 }
 
 /** Statuses refused before the body was processed: there is nothing trustworthy to replay. */
@@ -151,9 +174,22 @@ export async function replayEvent(scope: LogScope & { env: PassScope["env"] }, i
 /** How long the inbound event log keeps a request (and so how far back a replay can reach). */
 export const EVENT_RETENTION = 30 * DAY;
 
-/** Retention: the rows go in bounded chunks, and their details in R2 with them. */
-export async function purgeOldEvents(env: Pick<Env, "DB" | "EVENT_LOG">, now = Date.now()) {
-  const r = await purgeInboundEvents(getDb(env.DB), now - EVENT_RETENTION);
-  await deleteDetails(env, r.deleted);
-  return { deleted: r.deleted.length, more: r.more };
+/**
+ * Retention, in bounded chunks: each chunk's R2 details go first, then its rows, so a failed R2 delete
+ * leaves rows to try again next run rather than objects nothing points at.
+ */
+export async function purgeOldEvents(env: Pick<Env, "DB" | "EVENT_LOG">, now = Date.now(), opts: { chunk?: number; maxChunks?: number } = {}) {
+  const db = getDb(env.DB);
+  const chunk = opts.chunk ?? 500;
+  const maxChunks = opts.maxChunks ?? 20;
+  let deleted = 0;
+  for (let i = 0; i < maxChunks; i++) {
+    const due = await dueInboundEvents(db, now - EVENT_RETENTION, chunk);
+    if (!due.length) return { deleted, more: false };
+    await deleteDetails(env, due);
+    await deleteInboundEventsUpTo(db, due[due.length - 1].id);
+    deleted += due.length;
+    if (due.length < chunk) return { deleted, more: false };
+  }
+  return { deleted, more: true };
 }

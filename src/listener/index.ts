@@ -9,7 +9,7 @@ export {
   rotateIntegration,
   type IntegrationScope,
 } from "./integrations";
-export { listEvents, replayEvent, purgeOldEvents } from "./event-log";
+export { getEvent, latestEvents, listEvents, replayEvent, purgeOldEvents } from "./event-log";
 export { moveLegacyDetails } from "./event-details";
 export { createIntegrationBody, patchIntegrationBody } from "./schemas";
 export { expectedPayload, checkMapping, FIELD_ACTIONS, type FieldMapping } from "./mapping";

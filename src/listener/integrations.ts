@@ -18,6 +18,8 @@ import { notFound, validationError } from "../lib/errors";
 import { newId, newToken } from "../lib/ids";
 import { iso } from "../lib/time";
 import { ownedTemplate } from "../passes";
+import { logError } from "../lib/log";
+import { deleteIntegrationDetails } from "./event-details";
 import { forgetIntegration } from "./lookup";
 import { checkMapping, expectedPayload, type FieldMapping } from "./mapping";
 
@@ -158,10 +160,18 @@ export async function patchIntegration(scope: IntegrationScope, id: string, inpu
   return { ...view(scope, updated, template), ...secretWarnings(shared) };
 }
 
-export async function deleteIntegration(scope: IntegrationScope, id: string): Promise<void> {
+/** Deletes the integration and its event log: the rows cascade, the R2 details follow in pages. */
+export async function deleteIntegration(scope: IntegrationScope & { env: Pick<Env, "EVENT_LOG"> }, id: string): Promise<void> {
   await owned(scope, id);
   await deleteRow(getDb(scope.env.DB), id);
   forgetIntegration(id);
+  try {
+    if (await deleteIntegrationDetails(scope.env, id)) {
+      console.log(JSON.stringify({ msg: "integration deleted; R2's lifecycle rule removes the rest of its event details", integration: id }));
+    }
+  } catch (e) {
+    logError("integration deleted; its event details stay until R2's lifecycle rule removes them", e, { integration: id });
+  }
 }
 
 /** Issues a new listener URL; the old one answers 404 from now on. */

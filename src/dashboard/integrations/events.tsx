@@ -11,6 +11,8 @@ export interface EventRow {
   body: string | null;
   contentType: string | null;
   bodyTruncated: boolean;
+  /** False when only the start of a long body was read for the list. */
+  bodyComplete: boolean;
   replayOf: string | null;
   duplicateOf: string | null;
 }
@@ -60,7 +62,7 @@ export function EventLog(props: { csrf: string; integrationId: string; name: str
                   <td>{e.error ? `${e.error.message ?? ""} (${e.error.code})` : "—"}</td>
                   <td>
                     <details>
-                      <summary>{e.bodyTruncated ? "Too large (not kept)" : e.body === null ? "Body not kept" : "Show body"}</summary>
+                      <summary>{e.bodyTruncated ? "Too large (not kept)" : e.body === null ? "Body not kept" : e.bodyComplete ? "Show body" : "Show the start of the body"}</summary>
                       <pre>{e.body === null ? "" : redactBody(e.body, e.contentType)}</pre>
                     </details>
                   </td>

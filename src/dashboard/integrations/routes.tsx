@@ -11,6 +11,7 @@ import {
   deleteIntegration,
   expectedPayload,
   getIntegration,
+  latestEvents,
   listEvents,
   listIntegrations,
   patchIntegration,
@@ -96,19 +97,19 @@ export function integrationPages() {
       const scope = scopeOf(c);
       const [integrations, templates] = await Promise.all([listIntegrations(scope), listTemplates(passScope(c))]);
       const names = new Map(templates.map((t) => [t.id, t.name]));
-      const rows = await Promise.all(
-        integrations.map(async (i) => {
-          const { events } = await listEvents(scope, i.id, undefined, 1);
-          return {
-            id: i.id,
-            name: i.name,
-            action: i.action as Action,
-            templateName: names.get(i.templateId) ?? `#${i.templateId}`,
-            enabled: i.enabled,
-            lastEvent: events[0] ? { receivedAt: events[0].receivedAt, statusCode: events[0].statusCode } : null,
-          };
-        }),
-      );
+      // The last request of every integration in one query (facts only: nothing read from R2).
+      const latest = await latestEvents(scope, integrations.map((i) => i.id));
+      const rows = integrations.map((i) => {
+        const last = latest.get(i.id);
+        return {
+          id: i.id,
+          name: i.name,
+          action: i.action as Action,
+          templateName: names.get(i.templateId) ?? `#${i.templateId}`,
+          enabled: i.enabled,
+          lastEvent: last ? { receivedAt: last.receivedAt, statusCode: last.statusCode } : null,
+        };
+      });
       return page(c, "Integrations", "integrations", <IntegrationList rows={rows} done={DONE[c.req.query("done") ?? ""]} />);
     })
     .get("/integrations/new", async (c) => {
@@ -227,7 +228,7 @@ export function integrationPages() {
     .get("/integrations/:id/events", async (c) => {
       const id = c.req.param("id");
       const i = await getIntegration(scopeOf(c), id);
-      const { events, nextCursor } = await listEvents(scopeOf(c), id, c.req.query("cursor") || undefined, 25);
+      const { events, nextCursor } = await listEvents(scopeOf(c), id, c.req.query("cursor") || undefined, 25, { wholeBodies: true });
       return page(c, "Event log", "integrations", <EventLog csrf={c.get("session").csrf} integrationId={id} name={i.name} events={events} nextCursor={nextCursor} replayed={c.req.query("replayed")} />);
     })
     .post("/integrations/:id/events/:eventId/replay", async (c) => {

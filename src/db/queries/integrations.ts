@@ -1,5 +1,5 @@
 /** Integrations and their inbound event log. */
-import { and, desc, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, lt, lte, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { inboundEvents, integrations, type InboundEventRecord, type IntegrationRecord } from "../schema";
 
@@ -56,29 +56,36 @@ export async function listInboundEvents(db: Db, integrationId: string, beforeId:
 }
 
 /**
- * Drops log rows received before `before` (retention), in bounded chunks, and returns which went so
- * their R2 details can go too. Ids grow with time, so the due rows are the lowest ids: each chunk
- * walks the primary key from the start and stops at the first row still kept.
+ * The oldest log rows received before `before` (retention), at most `limit`. Ids grow with time, so
+ * the due rows are the lowest ids: the walk goes up the primary key and stops at the first row kept.
  */
-export async function purgeInboundEvents(
-  db: Db,
-  before: number,
-  opts: { chunk?: number; maxChunks?: number } = {},
-): Promise<{ deleted: { integrationId: string; id: number }[]; more: boolean }> {
-  const chunk = opts.chunk ?? 500;
-  const maxChunks = opts.maxChunks ?? 20;
-  const deleted: { integrationId: string; id: number }[] = [];
-  for (let i = 0; i < maxChunks; i++) {
-    const rows = await db
-      .delete(inboundEvents)
-      .where(
-        sql`${inboundEvents.id} in (select id from ${inboundEvents} where id < coalesce((select id from ${inboundEvents} where received_at >= ${before} order by id limit 1), 9007199254740991) order by id limit ${chunk})`,
-      )
-      .returning({ integrationId: inboundEvents.integrationId, id: inboundEvents.id });
-    deleted.push(...rows);
-    if (rows.length < chunk) return { deleted, more: false };
+export async function dueInboundEvents(db: Db, before: number, limit: number): Promise<{ integrationId: string; id: number }[]> {
+  return db
+    .select({ integrationId: inboundEvents.integrationId, id: inboundEvents.id })
+    .from(inboundEvents)
+    .where(sql`${inboundEvents.id} < coalesce((select id from ${inboundEvents} where received_at >= ${before} order by id limit 1), 9007199254740991)`)
+    .orderBy(inboundEvents.id)
+    .limit(limit);
+}
+
+/** Drops the log rows up to `lastId` (a chunk `dueInboundEvents` returned, after their details went). */
+export async function deleteInboundEventsUpTo(db: Db, lastId: number): Promise<void> {
+  await db.delete(inboundEvents).where(lte(inboundEvents.id, lastId));
+}
+
+/** The latest row of each integration, one statement per 90 ids (D1 binds at most 100). */
+export async function latestInboundEvents(db: Db, integrationIds: readonly string[]): Promise<InboundEventRecord[]> {
+  const out: InboundEventRecord[] = [];
+  for (let i = 0; i < integrationIds.length; i += 90) {
+    const ids = integrationIds.slice(i, i + 90);
+    const latest = db
+      .select({ id: sql<number>`max(${inboundEvents.id})` })
+      .from(inboundEvents)
+      .where(inArray(inboundEvents.integrationId, ids))
+      .groupBy(inboundEvents.integrationId);
+    out.push(...(await db.select().from(inboundEvents).where(inArray(inboundEvents.id, latest))));
   }
-  return { deleted, more: true };
+  return out;
 }
 
 /** Rows whose details still sit in D1 (written before details moved to R2), a few at a time. */
