@@ -180,6 +180,27 @@ describe("projects and keys", () => {
   });
 });
 
+describe("failed authentication", () => {
+  it("slows an address that keeps sending wrong credentials: 429 for a minute, even with the right ones", async () => {
+    const p = await newProject("Guessed");
+    const from = { "cf-connecting-ip": "203.0.113.77" };
+    const codes: number[] = [];
+    // The test budget is 10 a minute (vitest.config.ts); Cloudflare's counters are approximate, so allow slack.
+    for (let k = 0; k < 30 && !codes.includes(429); k++) {
+      codes.push((await call(`/v1/project/${p.id}`, { auth: basic(p.key, `sk_guess_${k}`), headers: from })).status);
+    }
+    expect(codes.filter((c) => c === 401).length).toBeGreaterThanOrEqual(5);
+    expect(codes.at(-1)).toBe(429);
+    const right = await call(`/v1/project/${p.id}`, { auth: p.auth, headers: from });
+    expect(right.status).toBe(429);
+    expect(right.headers.get("retry-after")).toBe("60");
+    expect(right.body.error.code).toBe("rate_limited");
+    // Other addresses, and requests without credentials, are not affected.
+    expect((await call(`/v1/project/${p.id}`, { auth: p.auth, headers: { "cf-connecting-ip": "203.0.113.78" } })).status).toBe(200);
+    expect((await call(`/v1/project/${p.id}`, { headers: { "cf-connecting-ip": "203.0.113.79" } })).status).toBe(401);
+  });
+});
+
 describe("templates", () => {
   it("creates, lists, reads, replaces and deletes", async () => {
     const p = await newProject();

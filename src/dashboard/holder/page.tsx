@@ -53,8 +53,10 @@ export function HolderPage(props: HolderPageProps) {
   const { pass, template } = props.found;
   const state = holderState(pass);
   const ended = state === "active" ? null : ENDED[state];
-  // Key fields only: a public page shows no contact data (email) and at most eight values.
-  const shown = template.fields.filter((f) => f.type !== "email" && pass.fields[f.key] !== undefined && pass.fields[f.key] !== "").slice(0, 8);
+  // Key fields only: a public page shows no contact data (email) and at most eight values. A withdrawn
+  // or voided pass shows none: its link cannot be revoked, so it should stop showing the holder's data.
+  const hidden = state === "archived" || state === "voided";
+  const shown = hidden ? [] : template.fields.filter((f) => f.type !== "email" && pass.fields[f.key] !== undefined && pass.fields[f.key] !== "").slice(0, 8);
   const base = `/p/${props.token}`;
   return (
     <Document title={template.name}>
