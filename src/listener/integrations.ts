@@ -174,7 +174,7 @@ export async function deleteIntegration(scope: IntegrationScope & { env: Pick<En
   }
 }
 
-/** Issues a new listener URL; the old one answers 404 from now on. */
+/** Issues a new listener URL; the old one answers 404 (within the lookup cache's 5 s elsewhere). */
 export async function rotateIntegration(scope: IntegrationScope, id: string, now = Date.now()) {
   const { template } = await owned(scope, id);
   const t = await mintToken();

@@ -76,7 +76,7 @@ export function IntegrationDetail(props: { csrf: string; i: IntegrationFacts; te
             Issue a new listener URL
           </button>
         </form>
-        <p class="hint">A new URL replaces the old one at once: the old URL answers 404.</p>
+        <p class="hint">A new URL replaces the old one: within 5 seconds the old URL answers 404.</p>
         <form method="post" action={`${base}/delete`} class="stack danger-zone">
           <Csrf token={props.csrf} />
           <div class="check">

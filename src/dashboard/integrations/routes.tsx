@@ -216,7 +216,7 @@ export function integrationPages() {
         c,
         "New listener URL",
         "integrations",
-        <ListenerUrlShown id={rotated.id} title="A new listener URL was issued; the old one answers 404 from now on." listenerUrl={rotated.listenerUrl!} curl={curl} signed={false} />,
+        <ListenerUrlShown id={rotated.id} title="A new listener URL was issued; within 5 seconds the old one answers 404." listenerUrl={rotated.listenerUrl!} curl={curl} signed={false} />,
       );
     })
     .post("/integrations/:id/delete", async (c) => {
