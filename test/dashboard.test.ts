@@ -206,6 +206,19 @@ describe("pages act through the domain verbs", () => {
     expect((await call(`/v1/pass/template/${templateId}/id/m-1`, { auth: p.auth })).body.fields.points).toBe(9);
   });
 
+  it("answers an unknown dashboard page with an HTML 404 inside the dashboard", async () => {
+    const { key } = await setup();
+    const c = await signedIn(key);
+    const r = await c.get("/dashboard/no-such-page");
+    expect(r.status).toBe(404);
+    expect(r.headers.get("content-type")).toContain("text/html");
+    expect(text(r.html)).toContain("There is no such page in the dashboard.");
+    // Signed out, the same path is a sign-in redirect, and a POST's body is not read first.
+    const stranger = await new DashboardClient().post("/dashboard/integrations/x/delete", { confirm: "yes" }, { "content-type": "text/plain" });
+    expect(stranger.status).toBe(303);
+    expect(stranger.location).toBe("/dashboard/sign-in");
+  });
+
   it("edits the mapping, disables, rotates and replays, each visible through the REST API", async () => {
     const { p, key, templateId } = await setup();
     await newPass(p, templateId, "m-2");

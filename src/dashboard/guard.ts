@@ -4,6 +4,7 @@
  * key still existing), and on every POST the form body (size-limited, urlencoded only) with its
  * same-origin and CSRF-token checks. A refused POST changes nothing.
  */
+import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { readBodyText } from "../lib/body";
@@ -44,14 +45,21 @@ export class CsrfRefused extends Error {
 }
 
 /** Reads a urlencoded form body (256 KiB at most) into `form`. */
-export const formBody = createMiddleware<DashEnv>(async (c, next) => {
-  if (c.req.method === "POST") {
-    const mime = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-    if (mime !== "application/x-www-form-urlencoded") {
-      throw new AppError("unsupported_media_type", "Dashboard forms are sent as application/x-www-form-urlencoded.");
-    }
-    c.set("form", new URLSearchParams(await readBodyText(c.req.raw)));
+/** Reads a POST's form once (later calls get the same one). */
+async function formOf(c: Context<DashEnv>): Promise<URLSearchParams> {
+  const read = c.get("form");
+  if (read) return read;
+  const mime = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  if (mime !== "application/x-www-form-urlencoded") {
+    throw new AppError("unsupported_media_type", "Dashboard forms are sent as application/x-www-form-urlencoded.");
   }
+  const form = new URLSearchParams(await readBodyText(c.req.raw));
+  c.set("form", form);
+  return form;
+}
+
+export const formBody = createMiddleware<DashEnv>(async (c, next) => {
+  if (c.req.method === "POST") await formOf(c);
   await next();
 });
 
@@ -69,8 +77,9 @@ export function requireSession(opts: ResolvedOptions) {
     }
     const session = opened.value;
     if (c.req.method === "POST") {
+      // The body is read only now, after the session was checked: a stranger's POST costs no body read.
       if (!sameOrigin(c.req.raw)) throw new CsrfRefused("cross_site");
-      if (!(await tokenMatches(c.get("form").get(CSRF_FIELD), session.csrf))) throw new CsrfRefused("bad_token");
+      if (!(await tokenMatches((await formOf(c)).get(CSRF_FIELD), session.csrf))) throw new CsrfRefused("bad_token");
     }
     c.set("session", session);
     c.set("projectId", session.projectId);

@@ -5,6 +5,7 @@
  * API; `public/static/dashboard.js` only adds the live payload preview and copy buttons.
  */
 import { Hono } from "hono";
+import { AppError } from "../lib/errors";
 import { resolveOptions, type DashboardOptions, type DashEnv } from "./context";
 import { callbackPages } from "./callbacks/routes";
 import { formBody, requireSession, securityHeaders } from "./guard";
@@ -20,12 +21,16 @@ export function dashboardApp(options: DashboardOptions = {}): Hono<{ Bindings: E
   dash.use("*", securityHeaders);
   // Registered before the session guard, which the sign-in handlers answer ahead of.
   dash.route("/", signInRoutes(opts));
-  dash.use("*", formBody, requireSession(opts));
+  dash.use("*", requireSession(opts), formBody);
   dash.get("/", (c) => c.redirect("/dashboard/integrations", 303));
   dash.post("/sign-out", signOut);
   dash.route("/", integrationPages());
   dash.route("/", passPages(opts));
   dash.route("/", callbackPages());
+  // Any other dashboard path (signed in): an HTML 404 inside the dashboard, not the API's JSON.
+  dash.all("*", () => {
+    throw new AppError("not_found", "There is no such page in the dashboard.");
+  });
   dash.onError(dashboardError);
 
   const root = new Hono<{ Bindings: Env }>();
