@@ -252,6 +252,26 @@ describe("callbacks", () => {
     expect((await history(p, pass.id)).filter((e) => e.kind === "holder")).toEqual([]);
   });
 
+  it("emits install only when the pass is not installed, and uninstall only when it is (as Apple does)", async () => {
+    const { p, t, pass } = await insertedPass("cb-state");
+    const ids = { classId: classIdOf(p.id, t), objectId: objectIdOf(p.id, pass.id) };
+    const send = async (eventType: "save" | "del") => expect((await postCallback(await signedCallback(w, { ...ids, eventType }))).status).toBe(200);
+    const events = async () => (await deliveries(pass.id)).map((d) => d.event);
+    // A delete of a pass nobody installed: nothing to report.
+    await send("del");
+    expect(await events()).toEqual([]);
+    await send("save");
+    await send("save"); // another save (a new nonce) without a delete between
+    expect(await events()).toEqual(["install"]);
+    await send("del");
+    await send("del");
+    expect(await events()).toEqual(["install", "uninstall"]);
+    await send("save");
+    expect(await events()).toEqual(["install", "uninstall", "install"]);
+    expect((await history(p, pass.id)).filter((e) => e.kind === "holder").map((e) => e.action)).toEqual(["install", "uninstall", "install"]);
+    expect((await googleObjectRow(pass.id))?.installed_at).toEqual(expect.any(Number));
+  });
+
   it("keeps nonces 7 days", async () => {
     const { p, t, pass } = await insertedPass("cb-retention");
     const body = await signedCallback(w, { classId: classIdOf(p.id, t), objectId: objectIdOf(p.id, pass.id) });
@@ -302,13 +322,56 @@ describe("reconciliation", () => {
     ]);
   });
 
+  it("stops probing a link 30 days after it was last handed out; a new link starts again", async () => {
+    const { p, t } = await insertedPass("rec-age");
+    const old = await newPass(p, t, "rec-age-old");
+    const recent = await newPass(p, t, "rec-age-recent");
+    await until(async () => (await googleJob(passSubject(recent.id)))?.state === "done" && (await googleJob(passSubject(old.id)))?.state === "done");
+    const now = Date.now() + 100 * 86_400_000;
+    await googleSaveLink(env, old, now - 31 * 86_400_000);
+    await googleSaveLink(env, recent, now - 29 * 86_400_000);
+    for (const pass of [old, recent]) w.fake.object("loyaltyObject", objectIdOf(p.id, pass.id))!.hasUsers = true;
+    const probedIds = () => w.googleCalls.filter((c) => c.method === "GET" && c.url.includes(".p")).map((c) => c.url.split("/").pop());
+    const before = probedIds().length;
+    const run = await reconcileGoogleSaves(env, now);
+    expect(run.installs).toContain(recent.id);
+    expect(run.installs).not.toContain(old.id);
+    expect(probedIds().slice(before)).not.toContain(objectIdOf(p.id, old.id));
+    expect((await googleObjectRow(old.id))?.checked_at).toBeNull();
+    // The holder page hands out a new link: the pass is probed again.
+    await googleSaveLink(env, old, now - 86_400_000);
+    expect((await reconcileGoogleSaves(env, now)).installs).toEqual([old.id]);
+  });
+
+  it("never probes a deleted pass (Google's hasUsers may stay true after a delete)", async () => {
+    const { p, t, pass } = await insertedPass("rec-deleted");
+    const lost = await newPass(p, t, "rec-deleted-lost");
+    await until(async () => (await googleJob(passSubject(lost.id)))?.state === "done");
+    for (const x of [pass, lost]) await googleSaveLink(env, x);
+    const send = async (passId: number, eventType: "save" | "del") =>
+      expect((await postCallback(await signedCallback(w, { classId: classIdOf(p.id, t), objectId: objectIdOf(p.id, passId), eventType }))).status).toBe(200);
+    await send(pass.id, "save");
+    await send(pass.id, "del");
+    // The save callback of the other pass never came; its delete did.
+    await send(lost.id, "del");
+    for (const x of [pass, lost]) w.fake.object("loyaltyObject", objectIdOf(p.id, x.id))!.hasUsers = true;
+    const run = await reconcileGoogleSaves(env, Date.now() + 2 * 3_600_000);
+    expect(run.installs).not.toContain(pass.id);
+    expect(run.installs).not.toContain(lost.id);
+    expect((await googleObjectRow(lost.id))?.checked_at).toBeNull();
+    expect((await deliveries(pass.id)).map((d) => d.event)).toEqual(["install", "uninstall"]);
+    expect(await deliveries(lost.id)).toEqual([]);
+  });
+
   it("probes at most its bound per run, least recently checked first", async () => {
     const { p, t } = await insertedPass("rec-bound");
     const passes = await Promise.all([1, 2, 3].map((i) => newPass(p, t, `rec-bound-${i}`)));
     for (const pass of passes) await googleSaveLink(env, pass);
     const now = Date.now() + 10 * 3_600_000;
-    const due = await env.DB.prepare("select count(*) as n from google_objects where link_issued_at is not null and installed_at is null and (checked_at is null or checked_at < ?)")
-      .bind(now - 3_600_000)
+    const due = await env.DB.prepare(
+      "select count(*) as n from google_objects where link_issued_at >= ? and installed_at is null and uninstalled_at is null and (checked_at is null or checked_at < ?)",
+    )
+      .bind(now - 30 * 86_400_000, now - 3_600_000)
       .first<{ n: number }>();
     expect(due!.n).toBeGreaterThan(3);
     const a = await reconcileGoogleSaves(env, now, 2);

@@ -11,7 +11,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { consumeApplePushes } from "../src/apple";
 import { consumeGoogleSync } from "../src/google";
-import { passSubject, requestWalletPush, sweepWalletJobs, type WalletName, type WalletTask } from "../src/passes";
+import { passSubject, requestWalletPush, sweepWalletJobs, type WalletTask } from "../src/passes";
 import { fixture, goodCredentials, identity } from "./support/apple-fixtures";
 import { APNS_HOST, appleProject, mockNetwork, register, settled, TOKENS } from "./support/apple-web";
 import { googleJob, googleProject, googleWorld, objectIdOf } from "./support/google";
@@ -19,6 +19,8 @@ import { call, newPass } from "./support/http";
 import { until } from "./support/receiver";
 
 afterEach(() => vi.restoreAllMocks());
+
+type WalletName = WalletTask["wallet"];
 
 const MINUTE = 60_000;
 
