@@ -2,7 +2,8 @@
  * The cron's wallet-job sweep against the consumers' backoff (passes/wallet-jobs.ts): a job whose
  * consumer asked the queue for a retry in an hour (Google's Retry-After, APNs's backoff) is not re-sent
  * while that retry is pending, and is re-sent once the retry is 15 minutes overdue (its message was
- * lost); a job whose first message was lost is re-sent 15 minutes after it was sent. The consumers run
+ * lost); a job whose first message was lost is re-sent 15 minutes after it was sent, a fan-out 15
+ * minutes after it handed on its last page. The consumers run
  * for real against Google's fake and APNs's fake at the fetch boundary; the sweep takes the clock and
  * fake queues that record what it sends.
  */
@@ -11,7 +12,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { consumeApplePushes } from "../src/apple";
 import { consumeGoogleSync } from "../src/google";
-import { passSubject, requestWalletPush, sweepWalletJobs, type WalletTask } from "../src/passes";
+import { continueWalletPush, passSubject, requestWalletPush, sweepWalletJobs, templateSubject, type WalletTask } from "../src/passes";
 import { fixture, goodCredentials, identity } from "./support/apple-fixtures";
 import { APNS_HOST, appleProject, mockNetwork, register, settled, TOKENS } from "./support/apple-web";
 import { googleJob, googleProject, googleWorld, objectIdOf } from "./support/google";
@@ -101,5 +102,14 @@ describe("the sweep leaves a consumer's backoff alone", () => {
     await requestWalletPush(env, noQueue, { wallet: "google", subject, projectId: "prj_lost", wantedAt: t0 }, t0);
     expect(await sweepResends("google", subject, t0 + 14 * MINUTE)).toBe(false);
     expect(await sweepResends("google", subject, t0 + 16 * MINUTE)).toBe(true);
+  });
+
+  it("a fan-out still handing on pages (continueWalletPush) is not re-sent", async () => {
+    const subject = templateSubject(987_655);
+    const t0 = Date.now();
+    await requestWalletPush(env, noQueue, { wallet: "google", subject, projectId: "prj_fan", wantedAt: t0 }, t0);
+    await continueWalletPush(env, noQueue, { wallet: "google", subject }, t0 + 10 * MINUTE);
+    expect(await sweepResends("google", subject, t0 + 16 * MINUTE)).toBe(false);
+    expect(await sweepResends("google", subject, t0 + 26 * MINUTE)).toBe(true);
   });
 });

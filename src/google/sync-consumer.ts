@@ -16,7 +16,7 @@
 import { crashRetryDelay } from "../lib/backoff";
 import { createLimiter, OUTBOUND_CONNECTIONS } from "../lib/limit";
 import { describeError, logError } from "../lib/log";
-import { failWalletPush, finishWalletPush, parseSubject, retryWalletPushLater, walletJob, type WalletTask } from "../passes";
+import { continueWalletPush, failWalletPush, finishWalletPush, parseSubject, retryWalletPushLater, walletJob, type WalletTask } from "../passes";
 import { googleAccount, MISSING_PUBLIC_URL, publicBase, type GoogleEnv } from "./account";
 import { pushPass, pushTemplate, type PushEnv, type PushResult } from "./push";
 import { retryDelaySeconds } from "./wallet-api";
@@ -60,7 +60,9 @@ export async function consumeGoogleSync(batch: MessageBatch<WalletTask>, env: Sy
           await finishWalletPush(env, task, job.wantedAt, now());
           return msg.ack();
         case "continue":
-          await env.GOOGLE_QUEUE.send(task satisfies WalletTask);
+          await continueWalletPush(env, env.GOOGLE_QUEUE, task, now());
+          return msg.ack();
+        case "stop":
           return msg.ack();
         case "retry": {
           const delaySeconds = retryDelaySeconds(msg.attempts, result.retryAfterSeconds, random());

@@ -13,6 +13,7 @@ import {
   completeWalletJob,
   failWalletJob,
   findWalletJob,
+  markWalletJobSent,
   noteWalletJobAttempt,
   requestWalletJob,
   requestWalletJobs,
@@ -95,6 +96,15 @@ export async function noteWalletPushFailure(env: JobEnv, task: WalletTask, error
 export async function retryWalletPushLater(env: JobEnv, task: WalletTask, error: string, delaySeconds: number, now = Date.now()): Promise<void> {
   const delayMs = Number.isFinite(delaySeconds) && delaySeconds > 0 ? delaySeconds * 1000 : 0;
   await noteWalletJobAttempt(getDb(env.DB), task.wallet, task.subject, error, now, now + delayMs);
+}
+
+/**
+ * Sends a job's task again for its next step (a template fan-out's next page) and dates the new
+ * message, so the sweep does not re-send a fan-out that is still running.
+ */
+export async function continueWalletPush(env: JobEnv, queue: Queue, task: WalletTask, now = Date.now()): Promise<void> {
+  await markWalletJobSent(getDb(env.DB), task.wallet, task.subject, now);
+  await queue.send({ wallet: task.wallet, subject: task.subject } satisfies WalletTask);
 }
 
 /** Retries ran out, or the wallet refused for good: the job is failed, its record kept. */

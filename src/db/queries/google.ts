@@ -196,9 +196,21 @@ export async function recordClassPushed(db: Db, c: { templateId: number; project
     });
 }
 
-/** Where the re-showing of a template version's objects stands. */
-export async function recordFanout(db: Db, templateId: number, fanoutAt: number, after: number, now: number): Promise<void> {
-  await db.update(googleClasses).set({ fanoutAt, fanoutAfter: after, updatedAt: now }).where(eq(googleClasses.templateId, templateId));
+type FanoutCursor = { at: number; after: number };
+
+/**
+ * Moves the cursor of the re-showing of a template version's objects from `from` (what the caller
+ * read) to `to`, only if no other message moved it meanwhile (compare-and-set): when two messages of
+ * one template job meet, one takes each page and the other stops, and a late one never moves the
+ * cursor back. Returns whether this caller moved it.
+ */
+export async function advanceFanout(db: Db, f: { templateId: number; from: FanoutCursor; to: FanoutCursor; now: number }): Promise<boolean> {
+  const rows = await db
+    .update(googleClasses)
+    .set({ fanoutAt: f.to.at, fanoutAfter: f.to.after, updatedAt: f.now })
+    .where(and(eq(googleClasses.templateId, f.templateId), eq(googleClasses.fanoutAt, f.from.at), eq(googleClasses.fanoutAfter, f.from.after)))
+    .returning({ templateId: googleClasses.templateId });
+  return rows.length === 1;
 }
 
 // --- callback nonces -------------------------------------------------------------------------------

@@ -78,6 +78,14 @@ export async function noteWalletJobAttempt(db: Db, wallet: WalletName, subject: 
     .where(and(eq(walletJobs.wallet, wallet), eq(walletJobs.subject, subject)));
 }
 
+/** A pending job's task was sent again (a fan-out's next page): its message runs now. */
+export async function markWalletJobSent(db: Db, wallet: WalletName, subject: string, now: number): Promise<void> {
+  await db
+    .update(walletJobs)
+    .set({ nextAttemptAt: now, updatedAt: now })
+    .where(and(eq(walletJobs.wallet, wallet), eq(walletJobs.subject, subject), eq(walletJobs.state, "pending")));
+}
+
 /** Marks a job failed for good (its retries ran out, or the wallet refused it), keeping its record. */
 export async function failWalletJob(db: Db, wallet: WalletName, subject: string, error: string, now: number): Promise<void> {
   await db
