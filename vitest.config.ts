@@ -68,6 +68,7 @@ export default defineConfig(async () => {
                   LISTENER_REJECT_LIMIT: { namespace_id: "1002", simple: { limit: 20, period: 60 } },
                   AUTH_RATE_LIMIT: { namespace_id: "1003", simple: { limit: 10, period: 60 } },
                   APPLE_LOG_RATE_LIMIT: { namespace_id: "1004", simple: { limit: 5, period: 60 } },
+                  WALLET_CALLBACK_RATE_LIMIT: { namespace_id: "1005", simple: { limit: 20, period: 60 } },
                 },
                 // Backstop: a request the test forgot to mock answers 599 instead of reaching a network.
                 outboundService: () => new Response("unmocked outbound request", { status: 599 }),

@@ -14,8 +14,10 @@ import { decodeJwt, jwtVerify } from "jose";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { newEcKey, newIntermediate } from "../scripts/lib/google-chain";
 import { googleSaveLink, purgeGoogleNonces, reconcileGoogleSaves } from "../src/google";
+import { receiveGoogleCallback } from "../src/google/callback";
 import worker from "../src/index";
 import { passPublicToken, passSubject, type PassView } from "../src/passes";
+import { loadWalletCredentials } from "../src/projects";
 import { call, history, newPass, newProject, newTemplate, type TestProject } from "./support/http";
 import { classIdOf, credentialsBody, EMAIL, googleJob, googleObjectRow, googleProject, googleWorld, ISSUER, objectIdOf, signedCallback, type GoogleWorld } from "./support/google";
 import { until } from "./support/receiver";
@@ -270,6 +272,51 @@ describe("callbacks", () => {
     expect(await events()).toEqual(["install", "uninstall", "install"]);
     expect((await history(p, pass.id)).filter((e) => e.kind === "holder").map((e) => e.action)).toEqual(["install", "uninstall", "install"]);
     expect((await googleObjectRow(pass.id))?.installed_at).toEqual(expect.any(Number));
+  });
+
+  it("answers an address whose callbacks keep failing verification 429 before any work; Google's verifying traffic is never limited", async () => {
+    const { p, t, pass } = await insertedPass("cb-brake");
+    const other = await newPass(p, t, "cb-brake-2");
+    await until(async () => (await googleJob(passSubject(other.id)))?.state === "done");
+    const from = (client: string, body: string) => call("/google/callback", { method: "POST", raw: body, headers: { "content-type": "application/json", "cf-connecting-ip": client } });
+    const tag = crypto.randomUUID().slice(0, 8);
+    const google = `2001:db8:${tag.slice(0, 4)}::1`;
+    const forger = `2001:db8:${tag.slice(4)}::2`;
+    const ids = (passId: number) => ({ classId: classIdOf(p.id, t), objectId: objectIdOf(p.id, passId) });
+
+    // More genuine callbacks than the test budget of failures (20 a minute): all answered.
+    for (let i = 0; i < 25; i++) expect((await from(google, await signedCallback(w, { ...ids(pass.id), eventType: "save" }))).status).toBe(200);
+    expect((await deliveries(pass.id)).map((d) => d.event)).toEqual(["install"]);
+
+    // Forgeries: a tampered message for a real pass, and objects of made-up projects.
+    const good = JSON.parse(await signedCallback(w, ids(pass.id)));
+    const forgeries = [JSON.stringify({ ...good, signedMessage: good.signedMessage.replace('"save"', '"del"') }), JSON.stringify({ signedMessage: JSON.stringify({ objectId: `${ISSUER}.prj_madeup.p1` }) })];
+    const statuses: number[] = [];
+    for (let i = 0; i < 40 && !statuses.includes(429); i++) statuses.push((await from(forger, forgeries[i % 2])).status);
+    expect(statuses.indexOf(429)).toBeGreaterThanOrEqual(20);
+    expect(new Set(statuses.slice(0, statuses.indexOf(429)))).toEqual(new Set([401]));
+
+    // Blocked: even a genuine body from that address is refused unread; other addresses are not.
+    const blocked = await from(forger, await signedCallback(w, { ...ids(other.id), eventType: "save" }));
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.error.code).toBe("rate_limited");
+    expect(blocked.headers.get("retry-after")).toBe("60");
+    expect(await deliveries(other.id)).toEqual([]);
+    expect((await from(google, await signedCallback(w, { ...ids(other.id), eventType: "save" }))).status).toBe(200);
+    expect((await deliveries(other.id)).map((d) => d.event)).toEqual(["install"]);
+  });
+
+  it("callbacks naming made-up projects do not push real projects' credentials out of the cache", async () => {
+    const { p } = await googleProject(w);
+    const at = Date.now();
+    expect(await loadWalletCredentials(env, p.id, "google", at)).not.toBeNull();
+    for (let i = 0; i < 600; i++) {
+      const body = JSON.stringify({ signedMessage: JSON.stringify({ objectId: `${ISSUER}.prj_madeup${i}.p1` }) });
+      expect((await receiveGoogleCallback(env, body)).status).toBe(401);
+    }
+    // Gone from D1 behind the cache's back: only a cached entry can still answer.
+    await env.DB.prepare("delete from wallet_credentials where project_id = ?").bind(p.id).run();
+    expect(await loadWalletCredentials(env, p.id, "google", at)).not.toBeNull();
   });
 
   it("keeps nonces 7 days", async () => {
