@@ -120,6 +120,7 @@ describe("save links", () => {
     const claims = await saveJwt(url!);
     expect(claims.origins).toEqual(["https://shop.example.com"]);
     expect(claims.payload).toEqual({ loyaltyObjects: [{ id: objectIdOf(p.id, pass.id), classId: classIdOf(p.id, t) }] });
+    expect(JSON.stringify(claims)).not.toMatch(/PRIVATE|BEGIN|private_key/);
     expect((await googleObjectRow(pass.id))?.link_issued_at).toEqual(expect.any(Number));
   });
 
@@ -133,6 +134,7 @@ describe("save links", () => {
     const [inline] = claims.payload.loyaltyObjects;
     expect(inline).toMatchObject({ id: objectIdOf(p.id, pass.id), classId: classIdOf(p.id, t), state: "ACTIVE" });
     expect(JSON.stringify(inline.textModulesData)).toContain("Ada");
+    expect(JSON.stringify(claims)).not.toMatch(/PRIVATE|BEGIN|private_key/);
 
     await until(async () => (await googleObjectRow(pass.id))?.inserted_at != null);
     const next = await saveJwt((await googleSaveLink(env, pass))!);
@@ -239,6 +241,9 @@ describe("callbacks", () => {
       ["not an object of ours", await signedCallback(w, { classId: `${ISSUER}.elsewhere`, objectId: `${ISSUER}.elsewhere-42` })],
       ["not JSON", "{nope"],
       ["empty", ""],
+      ["__proto__ envelope", '{"__proto__":{"signedMessage":"x"},"protocolVersion":"ECv2SigningOnly"}'],
+      ["deeply nested", "[".repeat(5000) + "]".repeat(5000)],
+      ["20 KB of junk", JSON.stringify({ signedMessage: "x".repeat(20_000) })],
     ];
     for (const [what, body] of refused) {
       const r = await postCallback(body);
