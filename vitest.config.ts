@@ -4,11 +4,29 @@
 // - "node": outside workerd, for what needs the host (openssl, a real browser, a Worker driven over HTTP).
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { experimental_readRawConfig } from "wrangler";
 import { defineConfig } from "vitest/config";
 
 // Test-only secrets. Set in process.env too, where wrangler looks for required secrets.
 const TEST_SECRETS = { ADMIN_TOKEN: "test-admin-token", MASTER_KEY: "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmctMDA=" };
 Object.assign(process.env, TEST_SECRETS);
+
+// Every var the Worker reads, pinned: wrangler.toml's [vars] as written there, then the test values.
+// Wrangler also loads a developer's .dev.vars (or .env) into the test Worker; bindings set here win,
+// so following the README (which adds GOOGLE_* lines for the fake Google) never changes a test run.
+// test/test-env.test.ts checks that every key of wrangler.toml [vars] and .dev.vars.example is here.
+const WRANGLER_VARS = { ...(experimental_readRawConfig({ config: path.join(import.meta.dirname, "wrangler.toml") }).rawConfig.vars ?? {}) } as Record<string, string>;
+const PINNED_VARS: Record<string, string> = {
+  ...WRANGLER_VARS,
+  ...TEST_SECRETS,
+  PUBLIC_URL: "https://passhook.test",
+  ALLOW_INSECURE_CALLBACKS: "false",
+  // End-to-end delivery tests retry at once; the real schedule is tested as pure maths.
+  CALLBACK_RETRY_SCHEDULE: "0,0,0,0,0,0,0",
+  REQUEST_LOG: "false",
+  // An optional secret (README "Configuration"); empty is unset.
+  APNS_RELAY_SECRET: "",
+};
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
@@ -30,12 +48,8 @@ export default defineConfig(async () => {
               miniflare: {
                 bindings: {
                   TEST_MIGRATIONS: migrations,
-                  ...TEST_SECRETS,
-                  PUBLIC_URL: "https://passhook.test",
-                  ALLOW_INSECURE_CALLBACKS: "false",
-                  // End-to-end delivery tests retry at once; the real schedule is tested as pure maths.
-                  CALLBACK_RETRY_SCHEDULE: "0,0,0,0,0,0,0",
-                  REQUEST_LOG: "false",
+                  ...PINNED_VARS,
+                  TEST_PINNED_VARS: PINNED_VARS,
                 },
                 compatibilityFlags: ["service_binding_extra_handlers"],
                 // Each entry replaces wrangler's whole consumer block, so every field is spelled out.
@@ -54,6 +68,7 @@ export default defineConfig(async () => {
                   LISTENER_REJECT_LIMIT: { namespace_id: "1002", simple: { limit: 20, period: 60 } },
                   AUTH_RATE_LIMIT: { namespace_id: "1003", simple: { limit: 10, period: 60 } },
                   APPLE_LOG_RATE_LIMIT: { namespace_id: "1004", simple: { limit: 5, period: 60 } },
+                  WALLET_CALLBACK_RATE_LIMIT: { namespace_id: "1005", simple: { limit: 20, period: 60 } },
                 },
                 // Backstop: a request the test forgot to mock answers 599 instead of reaching a network.
                 outboundService: () => new Response("unmocked outbound request", { status: 599 }),

@@ -1,13 +1,15 @@
-// `npm start`: local passhook with a demo project. Creates .dev.vars from the example when missing,
+// `npm start`: local passhook with a demo project. Creates .dev.vars from the example when missing
+// (or adds the keys of the example it lacks, never changing a line that is there),
 // applies the D1 migrations locally, seeds a demo project (re-runnable), prints how to use it, then
 // runs `wrangler dev` on http://127.0.0.1:8787 with local D1, Durable Objects and Queues. Once the
 // Worker answers, it creates the demo pass `member-1` through the API (a 409 on later runs is fine)
 // and prints the dashboard URL.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { prepareDevVars } from "./lib/dev-vars.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
@@ -30,10 +32,9 @@ function run(args) {
 }
 
 const devVars = path.join(root, ".dev.vars");
-if (!existsSync(devVars)) {
-  copyFileSync(path.join(root, ".dev.vars.example"), devVars);
-  console.log("created .dev.vars from .dev.vars.example");
-}
+const prepared = prepareDevVars(devVars, path.join(root, ".dev.vars.example"));
+if (prepared.created) console.log("created .dev.vars from .dev.vars.example");
+else if (prepared.added.length) console.log(`added to .dev.vars from .dev.vars.example: ${prepared.added.join(", ")}`);
 // Wallet work (Apple passes' webServiceURL, push consumers) needs a fixed PUBLIC_URL: a .dev.vars made
 // before it was needed gets the local one.
 if (!/^PUBLIC_URL=\S/m.test(readFileSync(devVars, "utf8"))) {

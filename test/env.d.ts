@@ -3,5 +3,7 @@
 declare namespace Cloudflare {
   interface Env {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+    /** Every var vitest.config.ts pins, with its test value (test/test-env.test.ts). */
+    TEST_PINNED_VARS: Record<string, string>;
   }
 }

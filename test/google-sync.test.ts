@@ -202,6 +202,71 @@ describe("objects", () => {
     }
   });
 
+  it("a template fan-out pages through one D1 batch and one queue batch per page; a late duplicate of a page message runs no page twice", async () => {
+    const { p, t } = await googleProject(w);
+    await done(templateSubject(t));
+    // 250 passes whose objects Google has (rows written directly: the fan-out only reads them).
+    const base = 900_000 + Math.floor(Math.random() * 1000) * 1000;
+    const ids = Array.from({ length: 250 }, (_, i) => base + i + 1);
+    const now = Date.now();
+    await env.DB.batch(
+      ids.flatMap((id) => [
+        env.DB.prepare(
+          "insert into passes (id, project_id, template_id, external_id, serial_number, authentication_token, status, fields, version, created_at, updated_at) values (?, ?, ?, ?, ?, 'unused-token-unused-1', 'active', '{}', 1, ?, ?)",
+        ).bind(id, p.id, t, `fan-${id}`, `fan-serial-${id}`, now, now),
+        env.DB.prepare("insert into google_objects (pass_id, project_id, template_id, inserted_at, created_at, updated_at) values (?, ?, ?, ?, ?, ?)").bind(id, p.id, t, now, now, now),
+      ]),
+    );
+    const task = await dueTask(p.id, templateSubject(t));
+
+    /** A GOOGLE_QUEUE that records what each message hands on; `gate` holds its sends until released. */
+    const handed: string[] = [];
+    const calls = { send: 0, sendBatch: 0 };
+    function queue(gate?: Promise<void>) {
+      return {
+        send: async (m: WalletTask) => {
+          calls.send++;
+          await gate;
+          handed.push(m.subject);
+        },
+        sendBatch: async (b: { body: WalletTask }[]) => {
+          calls.sendBatch++;
+          await gate;
+          handed.push(...b.map((m) => m.body.subject));
+        },
+      } as unknown as Queue;
+    }
+    const deliver = (q: Queue) => {
+      const { batch, ack } = batchOf(task);
+      return { run: consumeGoogleSync(batch, { ...env, GOOGLE_QUEUE: q }), ack };
+    };
+
+    // The message and its duplicate (the sweep's re-send) both start from the first page; the first
+    // is held after reading the cursor, while the duplicate's chain moves on to the second page.
+    let release!: () => void;
+    const late = deliver(queue(new Promise<void>((r) => (release = r))));
+    await until(() => calls.sendBatch + calls.send > 0);
+    await deliver(queue()).run; // page 1, then "continue"
+    expect(handed.filter((s) => s === task.subject)).toHaveLength(1);
+    await deliver(queue()).run; // the continued message: page 2
+    release();
+    await late.run;
+    expect(late.ack).toHaveBeenCalled();
+    // The chain runs to the end.
+    for (let i = 0; i < 5 && (await googleJob(task.subject))?.state === "pending"; i++) await deliver(queue()).run;
+    expect((await googleJob(task.subject))?.state).toBe("done");
+
+    const perPass = new Map<string, number>();
+    for (const s of handed.filter((s) => s.startsWith("p:"))) perPass.set(s, (perPass.get(s) ?? 0) + 1);
+    expect(perPass.size).toBe(250);
+    // Only the held page can come twice (its requests were made before it was held); no later page does.
+    const twice = [...perPass].filter(([, n]) => n > 1).map(([s]) => Number(s.slice(2)));
+    expect(twice.every((id) => id <= ids[99])).toBe(true);
+    expect([...perPass.values()].every((n) => n <= 2)).toBe(true);
+    // One queue batch per page, never one send per pass.
+    expect(calls.send).toBeLessThanOrEqual(3);
+  });
+
   it("a project without Google credentials records no Google work", async () => {
     const p = await newProject();
     const t = (await call(`/v1/project/${p.id}/templates`, { auth: p.auth, body: { name: "L", passType: "loyalty", fields: [{ key: "name", label: "N", type: "text" }] } })).body.id;

@@ -14,8 +14,10 @@ import { decodeJwt, jwtVerify } from "jose";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { newEcKey, newIntermediate } from "../scripts/lib/google-chain";
 import { googleSaveLink, purgeGoogleNonces, reconcileGoogleSaves } from "../src/google";
+import { receiveGoogleCallback } from "../src/google/callback";
 import worker from "../src/index";
 import { passPublicToken, passSubject, type PassView } from "../src/passes";
+import { loadWalletCredentials } from "../src/projects";
 import { call, history, newPass, newProject, newTemplate, type TestProject } from "./support/http";
 import { classIdOf, credentialsBody, EMAIL, googleJob, googleObjectRow, googleProject, googleWorld, ISSUER, objectIdOf, signedCallback, type GoogleWorld } from "./support/google";
 import { until } from "./support/receiver";
@@ -118,6 +120,7 @@ describe("save links", () => {
     const claims = await saveJwt(url!);
     expect(claims.origins).toEqual(["https://shop.example.com"]);
     expect(claims.payload).toEqual({ loyaltyObjects: [{ id: objectIdOf(p.id, pass.id), classId: classIdOf(p.id, t) }] });
+    expect(JSON.stringify(claims)).not.toMatch(/PRIVATE|BEGIN|private_key/);
     expect((await googleObjectRow(pass.id))?.link_issued_at).toEqual(expect.any(Number));
   });
 
@@ -131,6 +134,7 @@ describe("save links", () => {
     const [inline] = claims.payload.loyaltyObjects;
     expect(inline).toMatchObject({ id: objectIdOf(p.id, pass.id), classId: classIdOf(p.id, t), state: "ACTIVE" });
     expect(JSON.stringify(inline.textModulesData)).toContain("Ada");
+    expect(JSON.stringify(claims)).not.toMatch(/PRIVATE|BEGIN|private_key/);
 
     await until(async () => (await googleObjectRow(pass.id))?.inserted_at != null);
     const next = await saveJwt((await googleSaveLink(env, pass))!);
@@ -237,6 +241,9 @@ describe("callbacks", () => {
       ["not an object of ours", await signedCallback(w, { classId: `${ISSUER}.elsewhere`, objectId: `${ISSUER}.elsewhere-42` })],
       ["not JSON", "{nope"],
       ["empty", ""],
+      ["__proto__ envelope", '{"__proto__":{"signedMessage":"x"},"protocolVersion":"ECv2SigningOnly"}'],
+      ["deeply nested", "[".repeat(5000) + "]".repeat(5000)],
+      ["20 KB of junk", JSON.stringify({ signedMessage: "x".repeat(20_000) })],
     ];
     for (const [what, body] of refused) {
       const r = await postCallback(body);
@@ -250,6 +257,71 @@ describe("callbacks", () => {
     expect(await deliveries(pass.id)).toEqual([]);
     expect(await deliveries(strangerPass.id)).toEqual([]);
     expect((await history(p, pass.id)).filter((e) => e.kind === "holder")).toEqual([]);
+  });
+
+  it("emits install only when the pass is not installed, and uninstall only when it is (as Apple does)", async () => {
+    const { p, t, pass } = await insertedPass("cb-state");
+    const ids = { classId: classIdOf(p.id, t), objectId: objectIdOf(p.id, pass.id) };
+    const send = async (eventType: "save" | "del") => expect((await postCallback(await signedCallback(w, { ...ids, eventType }))).status).toBe(200);
+    const events = async () => (await deliveries(pass.id)).map((d) => d.event);
+    // A delete of a pass nobody installed: nothing to report.
+    await send("del");
+    expect(await events()).toEqual([]);
+    await send("save");
+    await send("save"); // another save (a new nonce) without a delete between
+    expect(await events()).toEqual(["install"]);
+    await send("del");
+    await send("del");
+    expect(await events()).toEqual(["install", "uninstall"]);
+    await send("save");
+    expect(await events()).toEqual(["install", "uninstall", "install"]);
+    expect((await history(p, pass.id)).filter((e) => e.kind === "holder").map((e) => e.action)).toEqual(["install", "uninstall", "install"]);
+    expect((await googleObjectRow(pass.id))?.installed_at).toEqual(expect.any(Number));
+  });
+
+  it("answers an address whose callbacks keep failing verification 429 before any work; Google's verifying traffic is never limited", async () => {
+    const { p, t, pass } = await insertedPass("cb-brake");
+    const other = await newPass(p, t, "cb-brake-2");
+    await until(async () => (await googleJob(passSubject(other.id)))?.state === "done");
+    const from = (client: string, body: string) => call("/google/callback", { method: "POST", raw: body, headers: { "content-type": "application/json", "cf-connecting-ip": client } });
+    const tag = crypto.randomUUID().slice(0, 8);
+    const google = `2001:db8:${tag.slice(0, 4)}::1`;
+    const forger = `2001:db8:${tag.slice(4)}::2`;
+    const ids = (passId: number) => ({ classId: classIdOf(p.id, t), objectId: objectIdOf(p.id, passId) });
+
+    // More genuine callbacks than the test budget of failures (20 a minute): all answered.
+    for (let i = 0; i < 25; i++) expect((await from(google, await signedCallback(w, { ...ids(pass.id), eventType: "save" }))).status).toBe(200);
+    expect((await deliveries(pass.id)).map((d) => d.event)).toEqual(["install"]);
+
+    // Forgeries: a tampered message for a real pass, and objects of made-up projects.
+    const good = JSON.parse(await signedCallback(w, ids(pass.id)));
+    const forgeries = [JSON.stringify({ ...good, signedMessage: good.signedMessage.replace('"save"', '"del"') }), JSON.stringify({ signedMessage: JSON.stringify({ objectId: `${ISSUER}.prj_madeup.p1` }) })];
+    const statuses: number[] = [];
+    for (let i = 0; i < 40 && !statuses.includes(429); i++) statuses.push((await from(forger, forgeries[i % 2])).status);
+    expect(statuses.indexOf(429)).toBeGreaterThanOrEqual(20);
+    expect(new Set(statuses.slice(0, statuses.indexOf(429)))).toEqual(new Set([401]));
+
+    // Blocked: even a genuine body from that address is refused unread; other addresses are not.
+    const blocked = await from(forger, await signedCallback(w, { ...ids(other.id), eventType: "save" }));
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.error.code).toBe("rate_limited");
+    expect(blocked.headers.get("retry-after")).toBe("60");
+    expect(await deliveries(other.id)).toEqual([]);
+    expect((await from(google, await signedCallback(w, { ...ids(other.id), eventType: "save" }))).status).toBe(200);
+    expect((await deliveries(other.id)).map((d) => d.event)).toEqual(["install"]);
+  });
+
+  it("callbacks naming made-up projects do not push real projects' credentials out of the cache", async () => {
+    const { p } = await googleProject(w);
+    const at = Date.now();
+    expect(await loadWalletCredentials(env, p.id, "google", at)).not.toBeNull();
+    for (let i = 0; i < 600; i++) {
+      const body = JSON.stringify({ signedMessage: JSON.stringify({ objectId: `${ISSUER}.prj_madeup${i}.p1` }) });
+      expect((await receiveGoogleCallback(env, body)).status).toBe(401);
+    }
+    // Gone from D1 behind the cache's back: only a cached entry can still answer.
+    await env.DB.prepare("delete from wallet_credentials where project_id = ?").bind(p.id).run();
+    expect(await loadWalletCredentials(env, p.id, "google", at)).not.toBeNull();
   });
 
   it("keeps nonces 7 days", async () => {
@@ -302,13 +374,56 @@ describe("reconciliation", () => {
     ]);
   });
 
+  it("stops probing a link 30 days after it was last handed out; a new link starts again", async () => {
+    const { p, t } = await insertedPass("rec-age");
+    const old = await newPass(p, t, "rec-age-old");
+    const recent = await newPass(p, t, "rec-age-recent");
+    await until(async () => (await googleJob(passSubject(recent.id)))?.state === "done" && (await googleJob(passSubject(old.id)))?.state === "done");
+    const now = Date.now() + 100 * 86_400_000;
+    await googleSaveLink(env, old, now - 31 * 86_400_000);
+    await googleSaveLink(env, recent, now - 29 * 86_400_000);
+    for (const pass of [old, recent]) w.fake.object("loyaltyObject", objectIdOf(p.id, pass.id))!.hasUsers = true;
+    const probedIds = () => w.googleCalls.filter((c) => c.method === "GET" && c.url.includes(".p")).map((c) => c.url.split("/").pop());
+    const before = probedIds().length;
+    const run = await reconcileGoogleSaves(env, now);
+    expect(run.installs).toContain(recent.id);
+    expect(run.installs).not.toContain(old.id);
+    expect(probedIds().slice(before)).not.toContain(objectIdOf(p.id, old.id));
+    expect((await googleObjectRow(old.id))?.checked_at).toBeNull();
+    // The holder page hands out a new link: the pass is probed again.
+    await googleSaveLink(env, old, now - 86_400_000);
+    expect((await reconcileGoogleSaves(env, now)).installs).toEqual([old.id]);
+  });
+
+  it("never probes a deleted pass (Google's hasUsers may stay true after a delete)", async () => {
+    const { p, t, pass } = await insertedPass("rec-deleted");
+    const lost = await newPass(p, t, "rec-deleted-lost");
+    await until(async () => (await googleJob(passSubject(lost.id)))?.state === "done");
+    for (const x of [pass, lost]) await googleSaveLink(env, x);
+    const send = async (passId: number, eventType: "save" | "del") =>
+      expect((await postCallback(await signedCallback(w, { classId: classIdOf(p.id, t), objectId: objectIdOf(p.id, passId), eventType }))).status).toBe(200);
+    await send(pass.id, "save");
+    await send(pass.id, "del");
+    // The save callback of the other pass never came; its delete did.
+    await send(lost.id, "del");
+    for (const x of [pass, lost]) w.fake.object("loyaltyObject", objectIdOf(p.id, x.id))!.hasUsers = true;
+    const run = await reconcileGoogleSaves(env, Date.now() + 2 * 3_600_000);
+    expect(run.installs).not.toContain(pass.id);
+    expect(run.installs).not.toContain(lost.id);
+    expect((await googleObjectRow(lost.id))?.checked_at).toBeNull();
+    expect((await deliveries(pass.id)).map((d) => d.event)).toEqual(["install", "uninstall"]);
+    expect(await deliveries(lost.id)).toEqual([]);
+  });
+
   it("probes at most its bound per run, least recently checked first", async () => {
     const { p, t } = await insertedPass("rec-bound");
     const passes = await Promise.all([1, 2, 3].map((i) => newPass(p, t, `rec-bound-${i}`)));
     for (const pass of passes) await googleSaveLink(env, pass);
     const now = Date.now() + 10 * 3_600_000;
-    const due = await env.DB.prepare("select count(*) as n from google_objects where link_issued_at is not null and installed_at is null and (checked_at is null or checked_at < ?)")
-      .bind(now - 3_600_000)
+    const due = await env.DB.prepare(
+      "select count(*) as n from google_objects where link_issued_at >= ? and installed_at is null and uninstalled_at is null and (checked_at is null or checked_at < ?)",
+    )
+      .bind(now - 30 * 86_400_000, now - 3_600_000)
       .first<{ n: number }>();
     expect(due!.n).toBeGreaterThan(3);
     const a = await reconcileGoogleSaves(env, now, 2);

@@ -83,3 +83,34 @@ describe("0005_event_log_r2: the inbound event log's details move out of D1", ()
     expect(await moveLegacyDetails(env)).toBe(0);
   });
 });
+
+describe("wallet_job_due and google_install_state: additive, with backfills", () => {
+  it("dates queued jobs' messages by their last touch, and un-installs passes whose last callback was a delete", async () => {
+    await reset();
+    const mine = (m: { name: string }) => m.name.includes("wallet_job_due") || m.name.includes("google_install_state");
+    await applyD1Migrations(env.DB, env.TEST_MIGRATIONS.filter((m) => !mine(m)));
+    await env.DB.batch([
+      env.DB.prepare("insert into projects (id, name, created_at, updated_at) values ('prj_w', 'W', 0, 0)"),
+      env.DB.prepare("insert into templates (id, project_id, name, pass_type, fields, created_at, updated_at) values (1, 'prj_w', 'T', 'generic', '[]', 0, 0)"),
+      ...[1, 2, 3].map((id) =>
+        env.DB.prepare(
+          "insert into passes (id, project_id, template_id, external_id, serial_number, authentication_token, status, fields, version, created_at, updated_at) values (?, 'prj_w', 1, ?, ?, 'token-token-token-1', 'active', '{}', 1, 0, 0)",
+        ).bind(id, `x${id}`, `s-${id}`),
+      ),
+      env.DB.prepare("insert into wallet_jobs (wallet, subject, project_id, wanted_at, done_at, state, attempts, created_at, updated_at) values ('google', 'p:1', 'prj_w', 50, 0, 'pending', 2, 10, 500)"),
+      // 1: saved, then deleted; 2: saved; 3: a link, never saved.
+      env.DB.prepare("insert into google_objects (pass_id, project_id, template_id, link_issued_at, installed_at, created_at, updated_at) values (1, 'prj_w', 1, 5, 100, 0, 0)"),
+      env.DB.prepare("insert into google_objects (pass_id, project_id, template_id, link_issued_at, installed_at, created_at, updated_at) values (2, 'prj_w', 1, 5, 100, 0, 0)"),
+      env.DB.prepare("insert into google_objects (pass_id, project_id, template_id, link_issued_at, created_at, updated_at) values (3, 'prj_w', 1, 5, 0, 0)"),
+      env.DB.prepare("insert into google_callback_nonces (nonce, pass_id, event_type, received_at) values ('n1', 1, 'save', 100), ('n2', 1, 'del', 200), ('n3', 2, 'del', 50), ('n4', 2, 'save', 100)"),
+    ]);
+    await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+    expect(await env.DB.prepare("select attempts, updated_at, next_attempt_at from wallet_jobs").first()).toEqual({ attempts: 2, updated_at: 500, next_attempt_at: 500 });
+    const objects = await env.DB.prepare("select pass_id, link_issued_at, installed_at, uninstalled_at from google_objects order by pass_id").all();
+    expect(objects.results).toEqual([
+      { pass_id: 1, link_issued_at: 5, installed_at: null, uninstalled_at: 200 },
+      { pass_id: 2, link_issued_at: 5, installed_at: 100, uninstalled_at: null },
+      { pass_id: 3, link_issued_at: 5, installed_at: null, uninstalled_at: null },
+    ]);
+  });
+});

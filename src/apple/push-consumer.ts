@@ -11,7 +11,7 @@
 import { crashRetryDelay } from "../lib/backoff";
 import { createLimiter, OUTBOUND_CONNECTIONS } from "../lib/limit";
 import { logError } from "../lib/log";
-import { failWalletPush, finishWalletPush, noteWalletPushFailure, parseSubject, walletJob, type WalletTask } from "../passes";
+import { failWalletPush, finishWalletPush, parseSubject, retryWalletPushLater, walletJob, type WalletTask } from "../passes";
 import { apnsTransport, type AppleEnv } from "./config";
 import { failTemplateFanout, fanOutPage } from "./fanout";
 import { pushPass } from "./push-pass";
@@ -43,7 +43,7 @@ export async function consumeApplePushes(batch: MessageBatch<WalletTask>, env: A
             await finishWalletPush(env, task, job.wantedAt, now);
             return msg.ack();
           case "retry":
-            await noteWalletPushFailure(env, task, r.reason, now);
+            await retryWalletPushLater(env, task, r.reason, r.delaySeconds, now);
             return msg.retry({ delaySeconds: r.delaySeconds });
           case "failed":
             logError("apple push failed for good", new Error(r.reason), { subject: task.subject });
@@ -53,7 +53,7 @@ export async function consumeApplePushes(batch: MessageBatch<WalletTask>, env: A
       } catch (e) {
         const delaySeconds = crashRetryDelay(msg.attempts, random());
         logError("apple push consumer error; retrying", e, { subject: task?.subject, delaySeconds });
-        await noteWalletPushFailure(env, task, `passhook error: ${e instanceof Error ? e.message : "unknown"}`).catch(() => undefined);
+        await retryWalletPushLater(env, task, `passhook error: ${e instanceof Error ? e.message : "unknown"}`, delaySeconds).catch(() => undefined);
         msg.retry({ delaySeconds });
       }
     }),

@@ -9,15 +9,17 @@
  *    once when no intermediate signature verifies (Google rotates them);
  * 3. the nonce is claimed with a unique insert, so a duplicate delivery or replay, even a
  *    concurrent one, emits nothing and answers 200;
- * 4. `save` emits install and `del` uninstall (platform android) through the pass's Durable Object.
- *    A save that confirms an install the reconciliation job already emitted emits nothing.
+ * 4. `save` emits install and `del` uninstall (platform android) through the pass's Durable Object,
+ *    like Apple's first registration and last unregistration: a save emits only when the pass is
+ *    not installed (a second save without a delete between, or one confirming the reconciliation
+ *    job's install, emits nothing), a delete only when it is (google_objects.installed_at).
  * Anything that does not verify answers 401 without saying why (the reason goes to the log). A
  * verified message that has expired, or names a pass that no longer exists, answers 200 and emits
  * nothing: Google retrying it would not help. If emitting fails the nonce is released and the answer
  * is 500, so Google's retry is handled.
  */
 import { getDb } from "../db/client";
-import { claimNonce, purgeNonces, recordDeleteCallback, recordSaveCallback, releaseNonce } from "../db/queries/google";
+import { claimNonce, purgeNonces, recordDeleteCallback, recordSaveCallback, releaseNonce, undoDeleteCallback, undoSaveCallback } from "../db/queries/google";
 import { isAppError } from "../lib/errors";
 import { DAY } from "../lib/time";
 import { emitHolderEvent, getPass } from "../passes";
@@ -29,7 +31,7 @@ import { getRootKeys } from "./root-keys";
 export type CallbackEnv = GoogleEnv & Pick<Env, "PASS_OBJECT">;
 
 export type CallbackAnswer =
-  | { status: 200; outcome: "emitted" | "duplicate" | "confirmed" | "expired" | "unknown_pass" }
+  | { status: 200; outcome: "emitted" | "duplicate" | "confirmed" | "already_installed" | "not_installed" | "expired" | "unknown_pass" }
   | { status: 401; reason: CallbackFailureReason | "not_ours" };
 
 /** Seen on doc copies instead of the observed `GooglePayPasses` (§5 "Discrepancy"); tried second. */
@@ -85,15 +87,22 @@ export async function receiveGoogleCallback(env: CallbackEnv, body: string, now 
   }
   const db = getDb(env.DB);
   if (!(await claimNonce(db, { nonce: msg.nonce, passId, eventType: msg.eventType, now }))) return { status: 200, outcome: "duplicate" };
+  // Recorded first (so of two concurrent saves one emits), undone if the event cannot be emitted.
+  let undo: (() => Promise<void>) | null = null;
   try {
-    const key = { passId, projectId: pass.projectId, templateId: pass.templateId, now };
     if (msg.eventType === "save") {
-      if ((await recordSaveCallback(db, key)).alreadyEmitted) return { status: 200, outcome: "confirmed" };
+      const saved = await recordSaveCallback(db, { passId, projectId: pass.projectId, templateId: pass.templateId, now });
+      if (saved.wasInstalled) return { status: 200, outcome: saved.reconciled ? "confirmed" : "already_installed" };
+      undo = () => undoSaveCallback(db, passId, now, now);
+      await emitHolderEvent(env, passId, { event: "install", platform: "android", source: "google" });
     } else {
-      await recordDeleteCallback(db, passId, now);
+      const { installedAt } = await recordDeleteCallback(db, passId, now);
+      if (installedAt === null) return { status: 200, outcome: "not_installed" };
+      undo = () => undoDeleteCallback(db, passId, installedAt, now);
+      await emitHolderEvent(env, passId, { event: "uninstall", platform: "android", source: "google" });
     }
-    await emitHolderEvent(env, passId, { event: msg.eventType === "save" ? "install" : "uninstall", platform: "android", source: "google" });
   } catch (e) {
+    await undo?.().catch(() => undefined);
     await releaseNonce(db, msg.nonce).catch(() => undefined);
     throw e;
   }

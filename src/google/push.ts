@@ -15,10 +15,9 @@
  * pass and pushes again if the pass moved meanwhile.
  */
 import { getDb, type Db } from "../db/client";
-import { findGoogleClass, findGoogleObject, insertedObjectsOfTemplate, recordClassPushed, recordFanout, recordObjectExists, recordObjectPushed } from "../db/queries/google";
+import { advanceFanout, findGoogleClass, findGoogleObject, insertedObjectsOfTemplate, recordClassPushed, recordObjectExists, recordObjectPushed } from "../db/queries/google";
 import { isAppError } from "../lib/errors";
-import { createLimiter, OUTBOUND_CONNECTIONS } from "../lib/limit";
-import { passSubject, requestWalletPush } from "../passes";
+import { passSubject, requestWalletPushes } from "../passes";
 import { buildContext, clientFor, type GoogleAccount } from "./account";
 import type { BuildContext } from "./body-parts";
 import { classBody } from "./class-body";
@@ -31,15 +30,18 @@ export type PushResult =
   | { kind: "done" }
   /** More of a template's objects to hand on: send the task again. */
   | { kind: "continue" }
+  /** Another message of the same template job took this page: nothing more to do here. */
+  | { kind: "stop" }
   | { kind: "retry"; message: string; retryAfterSeconds: number | null }
   | { kind: "failed"; message: string };
 
 export interface PushEnv extends Pick<Env, "DB" | "GOOGLE_QUEUE" | "PASS_OBJECT"> {}
 
 const DONE: PushResult = { kind: "done" };
+const STOP: PushResult = { kind: "stop" };
 /** How many times a push shows the pass again because it moved while in flight. */
 const MAX_ROUNDS = 3;
-/** Objects handed on per template message (each is one D1 upsert and one queue send). */
+/** Objects handed on per template message (one D1 batch and one queue batch). */
 export const FANOUT_PAGE = 100;
 
 /** A Google answer that is not a success, as a push result. */
@@ -149,8 +151,10 @@ export async function pushPass(env: PushEnv, account: GoogleAccount, base: strin
 
 /**
  * Shows one template: its class, then hands its inserted objects on (FANOUT_PAGE per message; the
- * cursor is kept in google_classes). A push job per object coalesces with the pass's own changes:
- * an object already showing a newer pass state is not pushed again.
+ * cursor is kept in google_classes and moved by compare-and-set, so of two messages of one job, a
+ * duplicate or a re-send by the sweep, one takes each page and the other stops). A push job per
+ * object coalesces with the pass's own changes: an object already showing a newer pass state is not
+ * pushed again.
  */
 export async function pushTemplate(env: PushEnv, account: GoogleAccount, base: string, templateId: number, now: () => number = Date.now): Promise<PushResult> {
   const db = getDb(env.DB);
@@ -163,16 +167,18 @@ export async function pushTemplate(env: PushEnv, account: GoogleAccount, base: s
     const failed = await writeClass(db, clientFor(account, now), await buildContext(env, account, base), s, now);
     if (failed) return failed;
   }
-  const after = cls && cls.fanoutAt === s.updatedAt ? cls.fanoutAfter : 0;
+  // The cursor as read (a class written just now starts at 0, 0). A newer template version's fan-out
+  // has started since this message read the template: that one shows the newest state.
+  const from = { at: cls?.fanoutAt ?? 0, after: cls?.fanoutAfter ?? 0 };
+  if (from.at > s.updatedAt) return STOP;
+  const after = from.at === s.updatedAt ? from.after : 0;
   const ids = await insertedObjectsOfTemplate(db, templateId, after, FANOUT_PAGE + 1);
   const page = ids.slice(0, FANOUT_PAGE);
-  const limit = createLimiter(OUTBOUND_CONNECTIONS);
-  await Promise.all(
-    page.map((passId) =>
-      limit(() => requestWalletPush(env, env.GOOGLE_QUEUE, { wallet: "google", subject: passSubject(passId), projectId: account.projectId, wantedAt: s.updatedAt }, now())),
-    ),
-  );
-  await recordFanout(db, templateId, s.updatedAt, page.at(-1) ?? after, now());
+  // Asked for before the cursor moves (one D1 batch, one queue batch): a crash repeats a page (the
+  // pass jobs coalesce), never skips one.
+  const jobs = page.map((passId) => ({ wallet: "google" as const, subject: passSubject(passId), projectId: account.projectId, wantedAt: s.updatedAt }));
+  await requestWalletPushes(env, env.GOOGLE_QUEUE, jobs, now());
+  if (!(await advanceFanout(db, { templateId, from, to: { at: s.updatedAt, after: page.at(-1) ?? after }, now: now() }))) return STOP;
   return ids.length > FANOUT_PAGE ? { kind: "continue" } : DONE;
 }
 

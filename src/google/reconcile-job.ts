@@ -2,17 +2,20 @@
  * @module google/reconcile-job
  * The cron job behind "Google calls back best-effort" (google-wallet.md §5: callbacks have stopped
  * silently before; never make them the only source of truth). Each run takes at most 50 passes
- * that have a save link and no recorded install, least recently checked first and not checked in
- * the last hour, reads their objects (`hasUsers`, reconcile.ts probeSaves) and emits each missed
- * install once: the install is claimed in D1 first (one caller wins), so neither a later run nor
- * the late callback for the same save emits it again. A probe Google rate-limits ends that
- * project's share of the run; the rest wait for the next run.
+ * that were handed a save link in the last 30 days, are not installed and were never deleted, least
+ * recently checked first and not checked in the last hour, reads their objects (`hasUsers`,
+ * reconcile.ts probeSaves) and emits each missed install once: the install is claimed in D1 first
+ * (one caller wins), so neither a later run nor the late callback for the same save emits it again.
+ * A link unused for 30 days is not probed any more (a new link for the pass starts the 30 days
+ * again): without the cut-off every link ever issued would be probed hourly forever. A deleted pass
+ * is never probed (whether `hasUsers` turns false after a delete is not documented). A probe Google
+ * rate-limits ends that project's share of the run; the rest wait for the next run.
  */
 import { getDb } from "../db/client";
 import { claimReconciledInstall, markObjectsChecked, releaseReconciledInstall, unsavedObjects } from "../db/queries/google";
 import type { GoogleObjectRecord } from "../db/schema";
 import { logError } from "../lib/log";
-import { HOUR } from "../lib/time";
+import { DAY, HOUR } from "../lib/time";
 import { emitHolderEvent } from "../passes";
 import { clientFor, googleAccount, type GoogleEnv } from "./account";
 import { googleObjectId } from "./ids";
@@ -21,6 +24,8 @@ import { loadTemplateSubject, type TemplateSubject } from "./subject";
 
 export const RECONCILE_PER_RUN = 50;
 export const RECHECK_AFTER_MS = HOUR;
+/** How long after its last save link a pass is probed. */
+export const PROBE_FOR_MS = 30 * DAY;
 
 export interface ReconcileReport {
   probed: number;
@@ -29,7 +34,7 @@ export interface ReconcileReport {
 
 export async function reconcileGoogleSaves(env: GoogleEnv & Pick<Env, "PASS_OBJECT">, now = Date.now(), max = RECONCILE_PER_RUN): Promise<ReconcileReport> {
   const db = getDb(env.DB);
-  const rows = await unsavedObjects(db, now - RECHECK_AFTER_MS, max);
+  const rows = await unsavedObjects(db, now - RECHECK_AFTER_MS, max, now - PROBE_FOR_MS);
   const byProject = new Map<string, GoogleObjectRecord[]>();
   for (const r of rows) byProject.set(r.projectId, [...(byProject.get(r.projectId) ?? []), r]);
   const report: ReconcileReport = { probed: 0, installs: [] };

@@ -3,7 +3,8 @@
  * Google Wallet's HTTP surface:
  * - `POST /google/callback` (public; the ECv2SigningOnly signature is the authentication): the raw
  *   body is read once, at most 64 KiB, and handed to callback.ts; 200 (also for duplicates) or a
- *   401 that does not say why.
+ *   401 that does not say why. An address whose callbacks keep failing verification is answered
+ *   429 before any work (callback-guard.ts).
  * - `GET /p/:token/google` (public; the holder page's button): 302 to the pass's save link, 404 for
  *   an unknown token or a project without Google credentials.
  * - `PUT /v1/project/:projectId/credentials/google` (project auth, mounted inside the admin API).
@@ -15,6 +16,7 @@ import { readBody, readJsonBody } from "../lib/body";
 import { AppError, isAppError } from "../lib/errors";
 import { findPassByPublicToken } from "../passes";
 import { receiveGoogleCallback } from "./callback";
+import { BLOCK_MS, callbackClientBlocked, noteCallbackFailure } from "./callback-guard";
 import { saveGoogleCredentials } from "./credentials";
 import { googleSaveLink } from "./links";
 
@@ -23,9 +25,15 @@ export const CALLBACK_BODY_LIMIT = 64 * 1024;
 
 export const googleRootRoutes = new Hono<AppEnv>()
   .post("/google/callback", async (c) => {
+    const client = c.req.header("cf-connecting-ip") ?? "local";
+    const now = Date.now();
+    if (callbackClientBlocked(client, now)) {
+      throw new AppError("rate_limited", "Too many callbacks from this address failed verification; try again in a minute.", null, { "Retry-After": String(BLOCK_MS / 1000) });
+    }
     const { text } = await readBody(c.req.raw, CALLBACK_BODY_LIMIT);
-    const answer = await receiveGoogleCallback(c.env, text);
+    const answer = await receiveGoogleCallback(c.env, text, now);
     if (answer.status === 401) {
+      await noteCallbackFailure(c.env, client, now);
       throw new AppError("unauthorized", "The callback signature does not verify.", null, { "WWW-Authenticate": 'ECv2SigningOnly realm="passhook"' });
     }
     return c.json({ ok: true });

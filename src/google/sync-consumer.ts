@@ -5,7 +5,8 @@
  * consumer shows the subject's current state at Google (push.ts) and settles the job:
  * - Google accepted: the job is done as of the `wantedAt` it read when it began;
  * - 429, 5xx, network errors: the failure is noted and the message retried after 10 s doubling to
- *   1 h with jitter, never sooner than Google's Retry-After (wallet-api.ts retryDelaySeconds);
+ *   1 h with jitter, never sooner than Google's Retry-After (wallet-api.ts retryDelaySeconds); the job
+ *   records when the retry runs, so the cron's sweep leaves it alone meanwhile;
  * - any other 4xx (Google keeps refusing it), no credentials, no PUBLIC_URL: the job is failed with
  *   the reason (Google's own message) and the message acked;
  * - our own crash (D1 down): retried with the crash back-off, like the other consumers.
@@ -15,7 +16,7 @@
 import { crashRetryDelay } from "../lib/backoff";
 import { createLimiter, OUTBOUND_CONNECTIONS } from "../lib/limit";
 import { describeError, logError } from "../lib/log";
-import { failWalletPush, finishWalletPush, noteWalletPushFailure, parseSubject, walletJob, type WalletTask } from "../passes";
+import { continueWalletPush, failWalletPush, finishWalletPush, parseSubject, retryWalletPushLater, walletJob, type WalletTask } from "../passes";
 import { googleAccount, MISSING_PUBLIC_URL, publicBase, type GoogleEnv } from "./account";
 import { pushPass, pushTemplate, type PushEnv, type PushResult } from "./push";
 import { retryDelaySeconds } from "./wallet-api";
@@ -59,11 +60,13 @@ export async function consumeGoogleSync(batch: MessageBatch<WalletTask>, env: Sy
           await finishWalletPush(env, task, job.wantedAt, now());
           return msg.ack();
         case "continue":
-          await env.GOOGLE_QUEUE.send(task satisfies WalletTask);
+          await continueWalletPush(env, env.GOOGLE_QUEUE, task, now());
+          return msg.ack();
+        case "stop":
           return msg.ack();
         case "retry": {
-          await noteWalletPushFailure(env, task, result.message, now());
           const delaySeconds = retryDelaySeconds(msg.attempts, result.retryAfterSeconds, random());
+          await retryWalletPushLater(env, task, result.message, delaySeconds, now());
           console.log(JSON.stringify({ msg: "google push will retry", subject: task.subject, delaySeconds, reason: result.message }));
           return msg.retry({ delaySeconds });
         }
@@ -75,7 +78,7 @@ export async function consumeGoogleSync(batch: MessageBatch<WalletTask>, env: Sy
     } catch (e) {
       const delaySeconds = crashRetryDelay(msg.attempts, random());
       logError("google push crashed; retrying", e, { subject: task.subject, delaySeconds });
-      await noteWalletPushFailure(env, task, `internal error: ${describeError(e)}`, now()).catch(() => undefined);
+      await retryWalletPushLater(env, task, `internal error: ${describeError(e)}`, delaySeconds, now()).catch(() => undefined);
       msg.retry({ delaySeconds });
     }
   }

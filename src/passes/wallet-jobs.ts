@@ -4,7 +4,8 @@
  * and an id-only message on the wallet's own queue. A wallet's consumer loads the job, shows the
  * subject's current state, and marks the job done only after the wallet accepted it; its retries back
  * off, and when they run out the job is marked failed with its last error and kept. A later change
- * makes it pending again. The cron sweep re-sends pending jobs whose message was lost.
+ * makes it pending again. The cron sweep re-sends pending jobs whose message was lost: 15 minutes
+ * after it should have run (a consumer's retry records when it runs, so backoffs are left alone).
  */
 import { getDb } from "../db/client";
 import {
@@ -12,6 +13,7 @@ import {
   completeWalletJob,
   failWalletJob,
   findWalletJob,
+  markWalletJobSent,
   noteWalletJobAttempt,
   requestWalletJob,
   requestWalletJobs,
@@ -85,6 +87,26 @@ export async function noteWalletPushFailure(env: JobEnv, task: WalletTask, error
   await noteWalletJobAttempt(getDb(env.DB), task.wallet, task.subject, error, now);
 }
 
+/**
+ * A failed try whose message the consumer retries after `delaySeconds` (`msg.retry({delaySeconds})`):
+ * counts it, keeps the reason, and records when the retry runs, so the sweep does not re-send the job
+ * during the backoff (a re-sent message would start at attempt 1 and run at once). Call it right
+ * before `msg.retry` with the same delay.
+ */
+export async function retryWalletPushLater(env: JobEnv, task: WalletTask, error: string, delaySeconds: number, now = Date.now()): Promise<void> {
+  const delayMs = Number.isFinite(delaySeconds) && delaySeconds > 0 ? delaySeconds * 1000 : 0;
+  await noteWalletJobAttempt(getDb(env.DB), task.wallet, task.subject, error, now, now + delayMs);
+}
+
+/**
+ * Sends a job's task again for its next step (a template fan-out's next page) and dates the new
+ * message, so the sweep does not re-send a fan-out that is still running.
+ */
+export async function continueWalletPush(env: JobEnv, queue: Queue, task: WalletTask, now = Date.now()): Promise<void> {
+  await markWalletJobSent(getDb(env.DB), task.wallet, task.subject, now);
+  await queue.send({ wallet: task.wallet, subject: task.subject } satisfies WalletTask);
+}
+
 /** Retries ran out, or the wallet refused for good: the job is failed, its record kept. */
 export async function failWalletPush(env: JobEnv, task: WalletTask, error: string, now = Date.now()): Promise<void> {
   await failWalletJob(getDb(env.DB), task.wallet, task.subject, error, now);
@@ -92,7 +114,10 @@ export async function failWalletPush(env: JobEnv, task: WalletTask, error: strin
 
 export const WALLET_JOB_RESEND_AFTER = 15 * MINUTE;
 
-/** Re-sends pending jobs untouched for 15 minutes (their message was lost) to their wallet's queue. */
+/**
+ * Re-sends pending jobs whose message is 15 minutes overdue (it was lost) to their wallet's queue:
+ * due = when the message was sent, or when the consumer's retry runs (`retryWalletPushLater`).
+ */
 export async function sweepWalletJobs(env: JobEnv, queues: Record<WalletName, Queue>, now = Date.now()): Promise<number> {
   const stale = await claimStaleWalletJobs(getDb(env.DB), now - WALLET_JOB_RESEND_AFTER, now, 100);
   for (const wallet of ["apple", "google"] as const) {

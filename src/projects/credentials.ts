@@ -33,8 +33,15 @@ export interface LoadedCredentials<S> {
 }
 
 export const CREDENTIALS_CACHE_MS = 60_000;
-const cache = new TtlCache<string, LoadedCredentials<unknown> | null>(CREDENTIALS_CACHE_MS, 500);
+const cache = new TtlCache<string, LoadedCredentials<unknown>>(CREDENTIALS_CACHE_MS, 500);
+// "No credentials" answers are cached apart, so lookups of made-up project ids (a forged Google
+// callback names any project it likes) only push out other misses, never a real project's entry.
+const misses = new TtlCache<string, true>(CREDENTIALS_CACHE_MS, 500);
 const cacheKey = (projectId: string, wallet: WalletName) => `${projectId}:${wallet}`;
+const forget = (key: string) => {
+  cache.delete(key);
+  misses.delete(key);
+};
 
 /** Stores a wallet's validated credentials (replacing any) and returns the summary as shown. */
 export async function saveWalletCredentials(
@@ -57,7 +64,7 @@ export async function saveWalletCredentials(
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
   });
-  cache.delete(cacheKey(projectId, wallet));
+  forget(cacheKey(projectId, wallet));
   return summaryView(wallet, input.summary, version, now);
 }
 
@@ -80,7 +87,7 @@ export async function configuredWallets(env: Pick<Env, "DB">, projectId: string)
 }
 
 export async function deleteWalletCredentials(env: Pick<Env, "DB">, projectId: string, wallet: WalletName): Promise<void> {
-  cache.delete(cacheKey(projectId, wallet));
+  forget(cacheKey(projectId, wallet));
   if (!(await deleteRow(getDb(env.DB), projectId, wallet))) throw notFound("Credentials");
 }
 
@@ -88,11 +95,14 @@ export async function deleteWalletCredentials(env: Pick<Env, "DB">, projectId: s
 export async function loadWalletCredentials<S>(env: CredEnv, projectId: string, wallet: WalletName, now = Date.now()): Promise<LoadedCredentials<S> | null> {
   const key = cacheKey(projectId, wallet);
   const hit = cache.get(key, now);
-  if (hit !== undefined) return hit as LoadedCredentials<S> | null;
+  if (hit !== undefined) return hit as LoadedCredentials<S>;
+  if (misses.get(key, now)) return null;
   const row = await findWalletCredentials(getDb(env.DB), projectId, wallet);
-  const loaded = row
-    ? { secret: JSON.parse(await decryptSecret(env.MASTER_KEY, row.secretEnc, context(projectId, wallet))) as S, summary: row.summary, version: String(row.version) }
-    : null;
+  if (!row) {
+    misses.set(key, true, now);
+    return null;
+  }
+  const loaded = { secret: JSON.parse(await decryptSecret(env.MASTER_KEY, row.secretEnc, context(projectId, wallet))) as S, summary: row.summary, version: String(row.version) };
   cache.set(key, loaded, now);
   return loaded;
 }

@@ -1,11 +1,11 @@
 /**
  * Google Wallet bookkeeping (schema/google.ts): object and class state, save-link and install
  * records, callback nonces. Writes are single-row upserts or compare-and-set updates, so concurrent
- * consumers, callbacks and the reconciliation job agree without reading first; the one
- * read-then-write (a save callback meeting a reconciled install) runs as one D1 batch, which is a
- * transaction.
+ * consumers, callbacks and the reconciliation job agree without reading first; the read-then-writes
+ * (a save or delete callback learning whether the pass was installed) run as one D1 batch, which is
+ * a transaction.
  */
-import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { googleCallbackNonces, googleClasses, googleObjects, type FieldValues, type GoogleClassRecord, type GoogleObjectRecord } from "../schema";
 import { chunks, IDS_PER_STATEMENT } from "./deliveries";
@@ -52,21 +52,23 @@ export async function recordObjectExists(db: Db, k: ObjectKey & { now: number })
     .onConflictDoUpdate({ target: googleObjects.passId, set: { insertedAt: sql`coalesce(${googleObjects.insertedAt}, excluded.inserted_at)`, updatedAt: k.now } });
 }
 
-/** A save link was handed out (the first time is kept). */
+/** A save link was handed out: the latest time is kept (reconciliation probes for 30 days after it). */
 export async function recordLinkIssued(db: Db, k: ObjectKey & { now: number }): Promise<void> {
   await db
     .insert(googleObjects)
     .values({ ...fresh(k, k.now), linkIssuedAt: k.now })
-    .onConflictDoUpdate({ target: googleObjects.passId, set: { linkIssuedAt: sql`coalesce(${googleObjects.linkIssuedAt}, excluded.link_issued_at)`, updatedAt: k.now } });
+    .onConflictDoUpdate({ target: googleObjects.passId, set: { linkIssuedAt: sql`max(coalesce(${googleObjects.linkIssuedAt}, 0), excluded.link_issued_at)`, updatedAt: k.now } });
 }
 
 /**
- * A verified save callback. Returns true when it confirms an install the reconciliation job already
- * emitted (the caller then emits nothing); otherwise the install is recorded and the caller emits it.
+ * A verified save callback: the pass is installed from now on. `wasInstalled` says it already was
+ * (a second save without a delete between: the caller emits nothing), `reconciled` that the install
+ * was the reconciliation job's, which this callback confirms. The read and the write are one D1 batch
+ * (a transaction), so of two concurrent saves exactly one finds the pass not installed.
  */
-export async function recordSaveCallback(db: Db, k: ObjectKey & { now: number }): Promise<{ alreadyEmitted: boolean }> {
+export async function recordSaveCallback(db: Db, k: ObjectKey & { now: number }): Promise<{ wasInstalled: boolean; reconciled: boolean }> {
   const [before] = await db.batch([
-    db.select({ reconciled: googleObjects.reconciledInstall }).from(googleObjects).where(eq(googleObjects.passId, k.passId)),
+    db.select({ installedAt: googleObjects.installedAt, reconciled: googleObjects.reconciledInstall }).from(googleObjects).where(eq(googleObjects.passId, k.passId)),
     db
       .insert(googleObjects)
       .values({ ...fresh(k, k.now), installedAt: k.now })
@@ -75,20 +77,55 @@ export async function recordSaveCallback(db: Db, k: ObjectKey & { now: number })
         set: { installedAt: sql`coalesce(${googleObjects.installedAt}, excluded.installed_at)`, reconciledInstall: false, updatedAt: k.now },
       }),
   ]);
-  return { alreadyEmitted: before[0]?.reconciled === true };
+  return { wasInstalled: before[0]?.installedAt != null, reconciled: before[0]?.reconciled === true };
 }
 
-/** A verified delete callback: a later save is a new install, never a reconciled one. */
-export async function recordDeleteCallback(db: Db, passId: number, now: number): Promise<void> {
-  await db.update(googleObjects).set({ reconciledInstall: false, updatedAt: now }).where(eq(googleObjects.passId, passId));
+/** Undoes `recordSaveCallback`'s install (at `installedAt`) when its event could not be emitted. */
+export async function undoSaveCallback(db: Db, passId: number, installedAt: number, now: number): Promise<void> {
+  await db
+    .update(googleObjects)
+    .set({ installedAt: null, updatedAt: now })
+    .where(and(eq(googleObjects.passId, passId), eq(googleObjects.installedAt, installedAt), eq(googleObjects.reconciledInstall, false)));
 }
 
-/** Passes with a save link and no install, not probed since `before`, least recently probed first. */
-export async function unsavedObjects(db: Db, before: number, limit: number): Promise<GoogleObjectRecord[]> {
+/**
+ * A verified delete callback: the pass is not installed any more, and reconciliation leaves it alone.
+ * `installedAt` is the install it ends (null: it was not installed, the caller emits nothing).
+ */
+export async function recordDeleteCallback(db: Db, passId: number, now: number): Promise<{ installedAt: number | null }> {
+  const [before] = await db.batch([
+    db.select({ installedAt: googleObjects.installedAt }).from(googleObjects).where(eq(googleObjects.passId, passId)),
+    db.update(googleObjects).set({ installedAt: null, uninstalledAt: now, reconciledInstall: false, updatedAt: now }).where(eq(googleObjects.passId, passId)),
+  ]);
+  return { installedAt: before[0]?.installedAt ?? null };
+}
+
+/** Undoes `recordDeleteCallback` (made at `now`) when its uninstall could not be emitted. */
+export async function undoDeleteCallback(db: Db, passId: number, installedAt: number, now: number): Promise<void> {
+  await db
+    .update(googleObjects)
+    .set({ installedAt })
+    .where(and(eq(googleObjects.passId, passId), isNull(googleObjects.installedAt), eq(googleObjects.uninstalledAt, now)));
+}
+
+/**
+ * Passes to probe: a save link handed out since `linkedSince`, never installed nor deleted, not
+ * probed since `before`; least recently probed first. Reads the passes linked since `linkedSince`
+ * only (a range of google_objects_probe_idx), so old links cost nothing.
+ */
+export async function unsavedObjects(db: Db, before: number, limit: number, linkedSince: number): Promise<GoogleObjectRecord[]> {
   return db
     .select()
     .from(googleObjects)
-    .where(and(isNotNull(googleObjects.linkIssuedAt), isNull(googleObjects.installedAt), or(isNull(googleObjects.checkedAt), lt(googleObjects.checkedAt, before))))
+    .where(
+      and(
+        isNotNull(googleObjects.linkIssuedAt),
+        gte(googleObjects.linkIssuedAt, linkedSince),
+        isNull(googleObjects.installedAt),
+        isNull(googleObjects.uninstalledAt),
+        or(isNull(googleObjects.checkedAt), lt(googleObjects.checkedAt, before)),
+      ),
+    )
     .orderBy(asc(googleObjects.checkedAt))
     .limit(limit);
 }
@@ -105,7 +142,7 @@ export async function claimReconciledInstall(db: Db, passId: number, now: number
   const rows = await db
     .update(googleObjects)
     .set({ installedAt: now, reconciledInstall: true, checkedAt: now, updatedAt: now })
-    .where(and(eq(googleObjects.passId, passId), isNull(googleObjects.installedAt)))
+    .where(and(eq(googleObjects.passId, passId), isNull(googleObjects.installedAt), isNull(googleObjects.uninstalledAt)))
     .returning({ passId: googleObjects.passId });
   return rows.length === 1;
 }
@@ -159,9 +196,21 @@ export async function recordClassPushed(db: Db, c: { templateId: number; project
     });
 }
 
-/** Where the re-showing of a template version's objects stands. */
-export async function recordFanout(db: Db, templateId: number, fanoutAt: number, after: number, now: number): Promise<void> {
-  await db.update(googleClasses).set({ fanoutAt, fanoutAfter: after, updatedAt: now }).where(eq(googleClasses.templateId, templateId));
+type FanoutCursor = { at: number; after: number };
+
+/**
+ * Moves the cursor of the re-showing of a template version's objects from `from` (what the caller
+ * read) to `to`, only if no other message moved it meanwhile (compare-and-set): when two messages of
+ * one template job meet, one takes each page and the other stops, and a late one never moves the
+ * cursor back. Returns whether this caller moved it.
+ */
+export async function advanceFanout(db: Db, f: { templateId: number; from: FanoutCursor; to: FanoutCursor; now: number }): Promise<boolean> {
+  const rows = await db
+    .update(googleClasses)
+    .set({ fanoutAt: f.to.at, fanoutAfter: f.to.after, updatedAt: f.now })
+    .where(and(eq(googleClasses.templateId, f.templateId), eq(googleClasses.fanoutAt, f.from.at), eq(googleClasses.fanoutAfter, f.from.after)))
+    .returning({ templateId: googleClasses.templateId });
+  return rows.length === 1;
 }
 
 // --- callback nonces -------------------------------------------------------------------------------

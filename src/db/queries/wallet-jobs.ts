@@ -12,13 +12,15 @@ type JobRequest = { wallet: WalletName; subject: string; projectId: string; want
 function requestStatement(db: Db, j: JobRequest) {
   return db
     .insert(walletJobs)
-    .values({ wallet: j.wallet, subject: j.subject, projectId: j.projectId, wantedAt: j.wantedAt, state: "pending", createdAt: j.now, updatedAt: j.now })
+    .values({ wallet: j.wallet, subject: j.subject, projectId: j.projectId, wantedAt: j.wantedAt, state: "pending", nextAttemptAt: j.now, createdAt: j.now, updatedAt: j.now })
     .onConflictDoUpdate({
       target: [walletJobs.wallet, walletJobs.subject],
       set: {
         wantedAt: sql`max(${walletJobs.wantedAt}, excluded.wanted_at)`,
         state: sql`case when max(${walletJobs.wantedAt}, excluded.wanted_at) > ${walletJobs.doneAt} then 'pending' else ${walletJobs.state} end`,
         attempts: sql`case when excluded.wanted_at > ${walletJobs.wantedAt} then 0 else ${walletJobs.attempts} end`,
+        // A due job gets a message now (the caller sends it).
+        nextAttemptAt: j.now,
         updatedAt: j.now,
       },
     })
@@ -59,17 +61,29 @@ export async function completeWalletJob(db: Db, wallet: WalletName, subject: str
       state: sql`case when ${walletJobs.wantedAt} > max(${walletJobs.doneAt}, ${shownAt}) then 'pending' else 'done' end`,
       attempts: 0,
       lastError: null,
+      nextAttemptAt: now,
       updatedAt: now,
     })
     .where(and(eq(walletJobs.wallet, wallet), eq(walletJobs.subject, subject)));
 }
 
-/** Counts a failed try (with its reason) on a job that will be retried. */
-export async function noteWalletJobAttempt(db: Db, wallet: WalletName, subject: string, error: string, now: number): Promise<void> {
+/**
+ * Counts a failed try (with its reason) on a job that will be retried; `retryAt` is when the retried
+ * message runs (the sweep leaves the job alone until then).
+ */
+export async function noteWalletJobAttempt(db: Db, wallet: WalletName, subject: string, error: string, now: number, retryAt = now): Promise<void> {
   await db
     .update(walletJobs)
-    .set({ attempts: sql`${walletJobs.attempts} + 1`, lastError: error, updatedAt: now })
+    .set({ attempts: sql`${walletJobs.attempts} + 1`, lastError: error, nextAttemptAt: retryAt, updatedAt: now })
     .where(and(eq(walletJobs.wallet, wallet), eq(walletJobs.subject, subject)));
+}
+
+/** A pending job's task was sent again (a fan-out's next page): its message runs now. */
+export async function markWalletJobSent(db: Db, wallet: WalletName, subject: string, now: number): Promise<void> {
+  await db
+    .update(walletJobs)
+    .set({ nextAttemptAt: now, updatedAt: now })
+    .where(and(eq(walletJobs.wallet, wallet), eq(walletJobs.subject, subject), eq(walletJobs.state, "pending")));
 }
 
 /** Marks a job failed for good (its retries ran out, or the wallet refused it), keeping its record. */
@@ -80,13 +94,17 @@ export async function failWalletJob(db: Db, wallet: WalletName, subject: string,
     .where(and(eq(walletJobs.wallet, wallet), eq(walletJobs.subject, subject), eq(walletJobs.state, "pending")));
 }
 
-/** Pending jobs untouched since `before` (their message was lost): bumps them and returns them to re-send. */
+/**
+ * Pending jobs whose message was due before `before` (it was lost): moves their due time to `now` and
+ * returns them to re-send. A range of the (state, next_attempt_at) index: jobs waiting out a backoff
+ * are not read.
+ */
 export async function claimStaleWalletJobs(db: Db, before: number, now: number, limit: number) {
   return db
     .update(walletJobs)
-    .set({ updatedAt: now })
+    .set({ nextAttemptAt: now, updatedAt: now })
     .where(
-      sql`(${walletJobs.wallet}, ${walletJobs.subject}) in (select wallet, subject from wallet_jobs where state = 'pending' and updated_at < ${before} order by updated_at limit ${limit})`,
+      sql`(${walletJobs.wallet}, ${walletJobs.subject}) in (select wallet, subject from wallet_jobs where state = 'pending' and next_attempt_at < ${before} order by next_attempt_at limit ${limit})`,
     )
     .returning({ wallet: walletJobs.wallet, subject: walletJobs.subject });
 }

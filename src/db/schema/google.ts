@@ -15,10 +15,14 @@ import { passes, templates, type FieldValues } from "./passes";
  * - `pushed_version` / `pushed_fields`: the pass version and field values Google last accepted; a
  *   change of a `notifyOnChange` field since then becomes a notifying message.
  * - `notify_sent_at`: times (ms) of notifying messages within the last 24 h (Google's cap is 3).
- * - `link_issued_at`: a save link was handed out (the reconciliation job only probes these).
- * - `installed_at`: the first install we emitted (callback or reconciliation); `reconciled_install`
- *   says reconciliation emitted it and no save callback has confirmed it yet, so the late callback
- *   for that same save does not emit a second install.
+ * - `link_issued_at`: when a save link was last handed out (the reconciliation job only probes
+ *   these, for 30 days after it).
+ * - `installed_at`: the current install we emitted (save callback or reconciliation), null while
+ *   the pass is not saved: a save callback emits install only when it is null, and a delete callback
+ *   emits uninstall only when it is set, then clears it. `reconciled_install` says reconciliation
+ *   emitted it and no save callback has confirmed it yet.
+ * - `uninstalled_at`: the last delete callback; reconciliation never probes such a pass again
+ *   (whether Google's `hasUsers` turns false after a delete is not documented).
  * - `checked_at`: last reconciliation probe (round robin, oldest first).
  */
 export const googleObjects = sqliteTable(
@@ -35,6 +39,7 @@ export const googleObjects = sqliteTable(
     notifySentAt: text("notify_sent_at", { mode: "json" }).$type<number[]>().notNull().default(sql`'[]'`),
     linkIssuedAt: integer("link_issued_at"),
     installedAt: integer("installed_at"),
+    uninstalledAt: integer("uninstalled_at"),
     reconciledInstall: integer("reconciled_install", { mode: "boolean" }).notNull().default(false),
     checkedAt: integer("checked_at"),
     createdAt: integer("created_at").notNull(),
@@ -43,8 +48,8 @@ export const googleObjects = sqliteTable(
   (t) => [
     // A template edit re-shows the template's inserted objects, paged by pass id.
     index("google_objects_template_idx").on(t.templateId, t.passId).where(sql`inserted_at is not null`),
-    // Reconciliation: passes with a link and no install, least recently checked first.
-    index("google_objects_unsaved_idx").on(t.checkedAt).where(sql`link_issued_at is not null and installed_at is null`),
+    // Reconciliation: passes with a recent link, never saved; a range by link time keeps older ones unread.
+    index("google_objects_probe_idx").on(t.linkIssuedAt).where(sql`link_issued_at is not null and installed_at is null and uninstalled_at is null`),
   ],
 );
 

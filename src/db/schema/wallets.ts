@@ -34,6 +34,9 @@ export type WalletJobState = "pending" | "done" | "failed";
  * (a pass's or template's updatedAt); `done_at` the change last delivered. A job is due while
  * `wanted_at > done_at`: ten changes in a second make one push of the latest state. `failed` keeps the
  * record of a push whose retries ran out (dead-lettered); a later change makes it pending again.
+ * `next_attempt_at` is when the job's latest queue message should run: the time it was sent, or the
+ * time a consumer's retry is due (`msg.retry({delaySeconds})`, up to hours). The cron re-sends a
+ * pending job only once that is 15 minutes past (its message was lost), never during a backoff.
  */
 export const walletJobs = sqliteTable(
   "wallet_jobs",
@@ -46,10 +49,16 @@ export const walletJobs = sqliteTable(
     state: text("state").$type<WalletJobState>().notNull(),
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),
+    nextAttemptAt: integer("next_attempt_at").notNull().default(0),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.wallet, t.subject] }), index("wallet_jobs_state_idx").on(t.state, t.updatedAt)],
+  (t) => [
+    primaryKey({ columns: [t.wallet, t.subject] }),
+    index("wallet_jobs_state_idx").on(t.state, t.updatedAt),
+    // The cron's sweep: pending jobs whose message is overdue.
+    index("wallet_jobs_due_idx").on(t.state, t.nextAttemptAt),
+  ],
 );
 
 export type WalletCredentialsRecord = typeof walletCredentials.$inferSelect;

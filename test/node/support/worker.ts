@@ -2,14 +2,30 @@
  * Starts the real passhook Worker on the local runtime (workerd) for tests that drive it over HTTP:
  * wrangler's `createTestHarness` bundles `src/index.ts` with the project's wrangler.toml, serves it on
  * 127.0.0.1 on a free port, keeps D1, Durable Objects and Queues in memory (fresh state per start),
- * and applies the D1 migrations. Vars and secrets are the test values below, whatever `.dev.vars` says.
+ * and applies the D1 migrations. Vars and secrets are the test values below, whatever `.dev.vars` says
+ * (every var is given, so none comes from it).
  */
-import { createTestHarness } from "wrangler";
+import path from "node:path";
+import { createTestHarness, experimental_readRawConfig } from "wrangler";
 import { repoRoot } from "./repo";
 
 export const TEST_SECRETS = {
   ADMIN_TOKEN: "node-test-admin-token",
   MASTER_KEY: "bm9kZS10ZXN0LW1hc3Rlci1rZXktMzItYnl0ZXMtMDA=",
+};
+
+/**
+ * Every var the Worker reads, pinned: wrangler.toml's `[vars]` as written there, then the test values.
+ * The harness loads a developer's `.dev.vars` too (the README adds Google lines for the fake Google),
+ * and values given here win. test/node/worker-env.test.ts checks that nothing is left unpinned.
+ */
+export const TEST_VARS: Record<string, string> = {
+  ...(experimental_readRawConfig({ config: path.join(repoRoot, "wrangler.toml") }).rawConfig.vars as Record<string, string>),
+  PUBLIC_URL: "",
+  ALLOW_INSECURE_CALLBACKS: "false",
+  CALLBACK_RETRY_SCHEDULE: "0,0,0,0,0,0,0",
+  // An optional secret (README "Configuration"); empty is unset.
+  APNS_RELAY_SECRET: "",
 };
 
 export interface RunningWorker {
@@ -26,7 +42,7 @@ export async function startWorker(vars: Record<string, string> = {}): Promise<Ru
     workers: [
       {
         configPath: "wrangler.toml",
-        vars: { PUBLIC_URL: "", ALLOW_INSECURE_CALLBACKS: "false", CALLBACK_RETRY_SCHEDULE: "0,0,0,0,0,0,0", ...vars },
+        vars: { ...TEST_VARS, ...vars },
         secrets: TEST_SECRETS,
       },
     ],
