@@ -29,6 +29,8 @@ export async function tenants(ctx) {
     let offset = 0;
     const quietRun = async () => {
       const by = quiet.map(() => ({ latencies: [], non200: 0 }));
+      // The slowest answer per second of the run (JSON only): shows whether a bad p99 is one stall.
+      const slowest = Array.from({ length: Math.ceil(S) }, () => 0);
       const base = (offset += 1e7);
       const r = await openLoop(rt.url, {
         rate: Q * R,
@@ -36,11 +38,13 @@ export async function tenants(ctx) {
         make: (k) => ({ path: quiet[k % Q].hooks.update, body: JSON.stringify({ member_id: `p-${Math.floor(k / Q) % P}`, points: base + k }) }),
         onAnswer: (k, res, ms) => {
           by[k % Q].latencies.push(ms);
+          const sec = Math.floor(k / (Q * R));
+          slowest[sec] = Math.max(slowest[sec] ?? 0, Math.round(ms));
           if (res.status !== 200) by[k % Q].non200++;
         },
       });
       const projects = by.map((b) => ({ ...summarize(b.latencies), non200: b.non200 }));
-      return { ...r, projects, worstP99: Math.max(...projects.map((p) => p.p99)), non200: projects.reduce((a, p) => a + p.non200, 0) };
+      return { ...r, slowestBySecond: slowest, projects, worstP99: Math.max(...projects.map((p) => p.p99)), non200: projects.reduce((a, p) => a + p.non200, 0) };
     };
 
     // Warm-up: every quiet pass's object is loaded; then the baseline, quiet projects alone.
