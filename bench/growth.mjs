@@ -164,7 +164,7 @@ function print(m, p) {
     const cell = (r) => {
       const t = r.tables.find((x) => x.table === name);
       if (!t) return "0";
-      if (t.bytes === null) return `+${size(t.perSecond * MONTH)}/month, ${t.keep}`;
+      if (t.bytes === null) return `+${size(t.perSecond * MONTH)}/month`;
       return `${size(t.bytes)} (${count(t.rows)} rows)`;
     };
     const keep = (u.tables.find((x) => x.table === name) ?? k.tables.find((x) => x.table === name)).keep;
@@ -214,52 +214,66 @@ function selfCheck() {
 
 // --- main ----------------------------------------------------------------------------------------
 
-const { values } = parseArgs({
-  options: {
-    "updates-per-second": { type: "string", default: "50" },
-    passes: { type: "string", default: "1000000" },
-    "retention-days": { type: "string", default: "30" },
-    "cap-gb": { type: "string", default: "10" },
-    "d1-tx-budget": { type: "string", default: "1000" },
-    from: { type: "string" },
-    table: { type: "string", multiple: true, default: [] },
-    overhead: { type: "string" },
-    "self-check": { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
-  },
-});
-if (values.help) {
-  console.log(USAGE);
-} else if (values["self-check"]) {
-  selfCheck();
-} else {
-  const positive = (name, v) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} wants a positive number, got ${v}`);
-    return n;
-  };
-  const m = load(values.from);
-  applyOverrides(
-    m,
-    values.table.map((s) => {
-      const [name, nums] = s.split("=");
-      const [bytes, rows] = (nums ?? "").split(",").map(Number);
-      if (!name || !Number.isFinite(bytes)) throw new Error(`--table wants NAME=BYTES[,ROWS], got ${s}`);
-      return [name, bytes, Number.isFinite(rows) ? rows : undefined];
-    }),
-  );
-  console.log(`passhook growth model, from ${path.relative(process.cwd(), m.file)} (${m.date}${m.quick ? ", a --quick run" : ""}: ${m.updates} updates over ${m.passes} passes per profile)`);
-  const base = {
-    passes: positive("passes", values.passes),
-    retentionDays: positive("retention-days", values["retention-days"]),
-    capGb: positive("cap-gb", values["cap-gb"]),
-    txBudget: positive("d1-tx-budget", values["d1-tx-budget"]),
-    overhead: values.overhead === undefined ? undefined : positive("overhead", values.overhead),
-  };
-  for (const r of values["updates-per-second"].split(",")) print(m, { ...base, rate: positive("updates-per-second", r) });
-  const unexercised = m.profiles.keyed.tables.filter((t) => KEEP[t.table] === "pass" && !t.rows).map((t) => t.table);
-  console.log(`\nD1 sizes are logical bytes × the measured file overhead (size_after growth / logical growth over both
-rounds); config tables (projects, templates, integrations, …) are left out, and so are per-pass tables the
-bench leaves empty (no wallet credentials there): ${unexercised.join(", ") || "none"}. Durable Object and R2
-storage have no per-database cap; they are listed for cost.`);
+function main() {
+  const { values } = parseArgs({
+    options: {
+      "updates-per-second": { type: "string", default: "50" },
+      passes: { type: "string", default: "1000000" },
+      "retention-days": { type: "string", default: "30" },
+      "cap-gb": { type: "string", default: "10" },
+      "d1-tx-budget": { type: "string", default: "1000" },
+      from: { type: "string" },
+      table: { type: "string", multiple: true, default: [] },
+      overhead: { type: "string" },
+      "self-check": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+  } else if (values["self-check"]) {
+    selfCheck();
+  } else {
+    const positive = (name, v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} wants a positive number, got ${v}`);
+      return n;
+    };
+    const m = load(values.from);
+    applyOverrides(
+      m,
+      values.table.map((s) => {
+        const [name, nums] = s.split("=");
+        const [bytes, rows] = (nums ?? "").split(",").map(Number);
+        if (!name || !Number.isFinite(bytes)) throw new Error(`--table wants NAME=BYTES[,ROWS], got ${s}`);
+        return [name, bytes, Number.isFinite(rows) ? rows : undefined];
+      }),
+    );
+    console.log(`passhook growth model, from ${path.relative(process.cwd(), m.file)} (${m.date}${m.quick ? ", a --quick run" : ""}: ${m.updates} updates over ${m.passes} passes per profile)`);
+    const base = {
+      passes: positive("passes", values.passes),
+      retentionDays: positive("retention-days", values["retention-days"]),
+      capGb: positive("cap-gb", values["cap-gb"]),
+      txBudget: positive("d1-tx-budget", values["d1-tx-budget"]),
+      overhead: values.overhead === undefined ? undefined : positive("overhead", values.overhead),
+    };
+    for (const r of values["updates-per-second"].split(",")) print(m, { ...base, rate: positive("updates-per-second", r) });
+    const unexercised = m.profiles.keyed.tables.filter((t) => KEEP[t.table] === "pass" && !t.rows).map((t) => t.table);
+    console.log(
+      [
+        "",
+        "D1 sizes are logical bytes × the measured file overhead (size_after growth / logical growth over both rounds).",
+        "Left out: config tables (projects, templates, integrations, …), and per-pass tables the bench leaves empty",
+        `(no wallet credentials there): ${unexercised.join(", ") || "none"}.`,
+        "Durable Object and R2 storage have no per-database cap; they are listed for cost.",
+      ].join("\n"),
+    );
+  }
+}
+
+try {
+  main();
+} catch (e) {
+  console.error(`bench:growth: ${e.message}\n(npm run bench:growth -- --help)`);
+  process.exitCode = 2;
 }
