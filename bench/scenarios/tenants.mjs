@@ -74,7 +74,7 @@ export async function tenants(ctx) {
           value: pair(alone),
           unit: "ms",
           others: alone.othersCpuPercent,
-          note: `worst project's p99 ${round(alone.worstP99, 1)} ms; workerd CPU ${round(alone.cpuMsPerRequest, 2)} ms per request`,
+          note: `worst project's p99 ${round(alone.worstP99, 1)} ms`,
         },
         {
           metric: "quiet projects with a noisy one flooding: p50 / p99",
