@@ -18,6 +18,8 @@ import { cost } from "./scenarios/cost.mjs";
 import { ceilingsAndListener } from "./scenarios/listener-distinct.mjs";
 import { listenerHot } from "./scenarios/listener-hot.mjs";
 import { profile } from "./scenarios/profile.mjs";
+import { restart } from "./scenarios/restart.mjs";
+import { tenants } from "./scenarios/tenants.mjs";
 
 const SCENARIOS = {
   ceilings,
@@ -27,11 +29,21 @@ const SCENARIOS = {
   admin: adminAndCold,
   cost,
   callbacks,
+  tenants,
+  restart,
   profile,
 };
 
-const FULL = { warmS: 5, measureS: 8, runs: 3, passes: 500, openS: 15, hotS: 10, coldN: 200, costN: 200, storageN: 1000, callbacksN: 1000 };
-const QUICK = { warmS: 1, measureS: 2, runs: 1, passes: 100, openS: 3, hotS: 3, coldN: 30, costN: 30, storageN: 100, callbacksN: 100 };
+const FULL = {
+  warmS: 5, measureS: 8, runs: 3, passes: 500, openS: 15, hotS: 10, coldN: 200, costN: 200, storageN: 1000, callbacksN: 1000,
+  tenants: { quiet: 8, passes: 25, rate: 5, seconds: 15 },
+  restart: { passes: 100, seconds: 10 },
+};
+const QUICK = {
+  warmS: 1, measureS: 2, runs: 1, passes: 100, openS: 3, hotS: 3, coldN: 30, costN: 30, storageN: 100, callbacksN: 100,
+  tenants: { quiet: 8, passes: 10, rate: 5, seconds: 4 },
+  restart: { passes: 30, seconds: 4 },
+};
 
 function parseArgs(argv) {
   const names = [];

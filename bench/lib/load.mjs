@@ -24,9 +24,10 @@ function send(agent, url, { method = "POST", path, headers = {}, body }) {
 /**
  * Open loop: request k is due at start + k/rate, whatever happened to earlier ones. Latency is
  * measured from that intended time, so time spent waiting for a free connection or behind a slow
- * answer counts (no coordinated omission). `make(k)` returns the request.
+ * answer counts (no coordinated omission). `make(k)` returns the request; `onAnswer(k, answer,
+ * latencyMs)`, when given, sees every answer.
  */
-export async function openLoop(base, { rate, seconds, connections = 64, make }) {
+export async function openLoop(base, { rate, seconds, connections = 64, make, onAnswer }) {
   const url = new URL(base);
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const total = Math.round(rate * seconds);
@@ -42,8 +43,11 @@ export async function openLoop(base, { rate, seconds, connections = 64, make }) 
     for (; k < due; k++) {
       const intended = start + (k * 1000) / rate;
       maxLag = Math.max(maxLag, now - intended);
+      const id = k;
       const p = send(agent, url, make(k)).then((r) => {
-        latencies.push(performance.now() - intended);
+        const ms = performance.now() - intended;
+        latencies.push(ms);
+        onAnswer?.(id, r, ms);
         statuses[r.status] = (statuses[r.status] ?? 0) + 1;
         inflight.delete(p);
       });

@@ -30,7 +30,8 @@ export function judge(row, ceilings) {
       ok = v !== null && v <= t.max;
       text = `≤ ${t.max}${t.field ? ` (${t.field})` : ""}${t.moonshot !== undefined ? ` (moonshot ${t.moonshot})` : ""}`;
     }
-    results.push({ text, ok });
+    // A target may word itself (`text`) when its bound is computed from the same run.
+    results.push({ text: t.text ?? text, ok });
   }
   return results;
 }

@@ -29,6 +29,7 @@ const names = {
   durableObjects: Object.fromEntries(Object.entries(w.durableObjects ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : v.className])),
   queues: Object.keys(w.queueProducers ?? {}),
   ratelimits: Object.keys(w.ratelimits ?? {}),
+  r2: Object.keys(w.r2Buckets ?? {}),
 };
 w.bindings = { ...(w.bindings ?? {}), ...cfg.secrets, ...cfg.bindings, BENCH_BINDINGS: JSON.stringify(names) };
 for (const [k, v] of Object.entries(cfg.ratelimits ?? {})) if (w.ratelimits?.[k]) w.ratelimits[k] = { ...w.ratelimits[k], ...v };

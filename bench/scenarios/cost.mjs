@@ -1,9 +1,11 @@
 // 5. Cost per listener update, counted by the instrumented Worker (bench/workers/instrumented.ts):
 // D1 round trips, statements, rows read / written (D1's own meta), Durable Object calls, queue sends,
-// rate-limit calls, split into the request path and the queue consumers; and D1 bytes per update.
+// rate-limit calls, split into the request path and the queue consumers; and storage per update:
+// D1 (the file, and table by table), the pass objects' own SQLite, R2 (lib/storage.mjs).
 import { Api } from "../lib/api.mjs";
 import { pool } from "../lib/load.mjs";
 import { round } from "../lib/stats.mjs";
+import { growth, passObjectName, snapshot, storageRows } from "../lib/storage.mjs";
 
 const METRICS = ["d1RoundTrips", "d1Statements", "d1RowsRead", "d1RowsWritten", "d1DurationMs", "doCalls", "queueSends", "rateLimitCalls"];
 const sum = (rec) => Object.values(rec ?? {}).reduce((a, b) => a + b, 0);
@@ -83,9 +85,11 @@ async function settle(rt, timeoutMs = 30_000) {
   }
 }
 
-async function updates(rt, hook, n, passes, offset) {
+/** `n` listener updates over `passes` passes; `keyed`: each with its own `webhook-id` (an idempotency key). */
+async function updates(rt, hook, n, passes, offset, { keyed = false } = {}) {
   await pool(Array.from({ length: n }, (_, k) => k), 4, async (k) => {
-    const res = await fetch(rt.url + hook, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ member_id: `p-${k % passes}`, points: offset + k }) });
+    const headers = { "content-type": "application/json", ...(keyed ? { "webhook-id": `msg_bench_${offset + k}` } : {}) };
+    const res = await fetch(rt.url + hook, { method: "POST", headers, body: JSON.stringify({ member_id: `p-${k % passes}`, points: offset + k }) });
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`listener update answered ${res.status}`);
   });
@@ -111,12 +115,31 @@ export async function cost(ctx) {
     const warm = await settle(rt);
     details.warm = { ...attribute(warm.buckets), buckets: warm.buckets, d1Counting: warm.d1Counting, instrumentedClasses: warm.instrumentedClasses, unsettled: warm.unsettled, objectLoads: objectLoads(warm.buckets) };
 
-    // Storage: D1's size_after before and after M more updates, consumers included.
+    // Storage: D1's size_after and every table, the pass objects' storage and R2, before and after M
+    // more updates (consumers included); then M more that each carry a webhook-id (an idempotency key,
+    // as Standard Webhooks senders send), which the listener keeps for a day.
     const M = opts.storageN;
+    const objects = Array.from({ length: N }, (_, i) => passObjectName(api.templateId, `p-${i}`));
     const before = warm.sizeAfter;
+    const s0 = await snapshot(rt, objects);
     await updates(rt, hook, M, N, 2e6);
     const after = (await settle(rt)).sizeAfter;
-    details.storage = { before, after, updates: M, bytesPerUpdate: (after - before) / M };
+    const s1 = await snapshot(rt, objects);
+    await reset();
+    await updates(rt, hook, M, N, 4e6, { keyed: true });
+    const keyedCounts = await settle(rt);
+    const afterKeyed = keyedCounts.sizeAfter;
+    const s2 = await snapshot(rt, objects);
+    const k = attribute(keyedCounts.buckets);
+    details.storage = {
+      before,
+      after,
+      updates: M,
+      passes: N,
+      bytesPerUpdate: (after - before) / M,
+      unkeyed: { sizeAfterPerUpdate: (after - before) / M, ...growth(s0, s1, M) },
+      keyed: { sizeAfterPerUpdate: (afterKeyed - after) / M, ...growth(s1, s2, M), perUpdate: { requestPath: per(k.requestPath, M), consumers: per(k.consumers, M) }, unsettled: keyedCounts.unsettled },
+    };
 
     // Cold: restart; each pass's first update after it loads the pass row.
     const restarted = await rt.restart();
@@ -133,7 +156,8 @@ export async function cost(ctx) {
     if (warm.buckets.fetch?.invocations !== N) problems.push(`counted ${warm.buckets.fetch?.invocations ?? 0} of ${N} requests`);
     const missing = Object.values(rt.bindings.durableObjects).filter((c) => !warm.instrumentedClasses.includes(c));
     if (missing.length) problems.push(`Durable Object classes not instrumented (add them to bench/workers/instrumented.ts): ${missing.join(", ")}`);
-    if (warm.unsettled || cold.unsettled) problems.push("queue consumers had not taken every message when counted");
+    if (!details.storage.unkeyed.do.tables.some((t) => t.rows > 0)) problems.push(`the pass objects named "<templateId>:<externalId>" hold nothing: has their naming changed (src/passes/actions.ts)?`);
+    if (warm.unsettled || cold.unsettled || keyedCounts.unsettled) problems.push("queue consumers had not taken every message when counted");
     details.problems = problems;
     const w = per(details.warm.requestPath, N);
     const wc = per(details.warm.consumers, N);
@@ -151,7 +175,7 @@ export async function cost(ctx) {
         { metric: "request path: D1 rows read per update", value: r2(w.d1RowsRead), unit: "rows", note: `cold ${r2(c.d1RowsRead)}; consumers ${r2(wc.d1RowsRead)}` },
         { metric: "request path: D1 time (meta.duration) per update", value: r2(w.d1DurationMs), unit: "ms", note: `consumers ${r2(wc.d1DurationMs)}` },
         { metric: "DO calls / queue sends per update", value: `${r2(w.doCalls)} / ${r2(w.queueSends)}`, unit: "", note: `consumers: ${r2(wc.doCalls)} DO calls, ${r2(wc.queueSends)} sends; rate-limit calls ${r2(w.rateLimitCalls)} (local emulation: a SQLite-backed DO)` },
-        { metric: "D1 storage per update", value: round(details.storage.bytesPerUpdate, 0), unit: "bytes", note: `size_after ${before} → ${after} over ${M} updates (event log, pass_events, outbox rows and their indexes)` },
+        ...storageRows(details.storage),
       ],
     };
   } finally {

@@ -17,17 +17,37 @@
  * renamed bindings are picked up. Durable Object classes are instrumented below by name: a class this
  * file does not wrap still works (the star export), uncounted, and /__bench/counters lists which were.
  *
- * Bench routes (answered before the app, never counted): GET /__bench/counters, POST /__bench/reset.
+ * Bench routes (answered before the app, never counted): GET /__bench/counters, POST /__bench/reset,
+ * and the read-only storage figures of storage-stats.ts (GET /__bench/storage/d1, POST
+ * /__bench/storage/do, GET /__bench/storage/r2).
  */
 import worker, * as real from "../../src/index";
 import { instrumentDurableObject, instrumentEnv, resetCounters, snapshot, within } from "./counting";
+import { objectStorage, storageRoute } from "./storage-stats";
 
 export * from "../../src/index";
 
-// Every Durable Object class of wrangler.toml, by its class_name. A new class: add one line here.
-export const PassObject = instrumentDurableObject(real.PassObject, "PassObject");
+/**
+ * Adds `benchStorage()` (this object's SQLite size and tables) to an instrumented class, for the
+ * storage figures. Not counted: the bench calls it from its own route, outside any bucket.
+ */
+function withStorageProbe<T extends new (ctx: DurableObjectState, env: Env) => object>(Base: T): T {
+  return class extends (Base as new (ctx: DurableObjectState, env: Env) => object) {
+    readonly #sql: SqlStorage;
+    constructor(ctx: DurableObjectState, env: Env) {
+      super(ctx, env);
+      this.#sql = ctx.storage.sql;
+    }
+    benchStorage() {
+      return objectStorage(this.#sql);
+    }
+  } as unknown as T;
+}
 
-function benchRoute(req: Request, url: URL): Response {
+// Every Durable Object class of wrangler.toml, by its class_name. A new class: add one line here.
+export const PassObject = withStorageProbe(instrumentDurableObject(real.PassObject, "PassObject"));
+
+async function benchRoute(req: Request, url: URL, env: Env): Promise<Response> {
   if (url.pathname === "/__bench/reset" && req.method === "POST") {
     resetCounters();
     return Response.json({ ok: true });
@@ -35,7 +55,7 @@ function benchRoute(req: Request, url: URL): Response {
   if (url.pathname === "/__bench/counters") {
     return Response.json(snapshot());
   }
-  return Response.json({ error: "no such bench route" }, { status: 404 });
+  return (await storageRoute(req, url, env as unknown as Record<string, unknown>)) ?? Response.json({ error: "no such bench route" }, { status: 404 });
 }
 
 const handler = worker as ExportedHandler<Env>;
@@ -43,7 +63,7 @@ const handler = worker as ExportedHandler<Env>;
 export default {
   fetch(req, env, ctx) {
     const url = new URL(req.url);
-    if (url.pathname.startsWith("/__bench/")) return benchRoute(req, url);
+    if (url.pathname.startsWith("/__bench/")) return benchRoute(req, url, env);
     return within("fetch", () => handler.fetch!(req, instrumentEnv(env), ctx));
   },
   queue(batch, env, ctx) {
