@@ -9,6 +9,7 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
+import { purgeOldEvents } from "../src/listener";
 import { BASE, call, history, newProject, newTemplate, type TestProject } from "./support/http";
 
 async function integration(p: TestProject, body: Record<string, unknown>) {
@@ -387,6 +388,25 @@ describe("event log and replay", () => {
     expect(log.body.events.map((e: { id: string }) => e.id)).not.toContain(`evt_${oldId.toString(36)}`);
     expect(log.body.events).toHaveLength(1);
     expect(await env.EVENT_LOG.get(`events/${i.id}/${oldId}`)).toBeNull();
+  });
+
+  it("keeps the log for EVENT_LOG_RETENTION_DAYS when set (1-30; anything else means 30)", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const i = await integration(p, { templateId: t, action: "create" });
+    const day = 24 * 3600 * 1000;
+    const base = (await env.DB.prepare("select coalesce(min(id), 1000000) as m from inbound_events").first<{ m: number }>())!.m;
+    // Ids grow with time: the 8-day-old row gets the lowest id, the 6-day-old one the next.
+    for (const [k, age] of [[2, 8], [1, 6]] as const) {
+      await env.DB.prepare("insert into inbound_events (id, integration_id, received_at, status_code) values (?, ?, ?, 200)").bind(base - k, i.id, Date.now() - age * day).run();
+    }
+    const ids = async () => (await env.DB.prepare("select id from inbound_events where integration_id = ? order by id").bind(i.id).all<{ id: number }>()).results.map((r) => r.id);
+    for (const bad of ["0", "31", "7.5", "", "seven"]) {
+      await purgeOldEvents({ ...env, EVENT_LOG_RETENTION_DAYS: bad });
+      expect(await ids(), bad).toEqual([base - 2, base - 1]);
+    }
+    await purgeOldEvents({ ...env, EVENT_LOG_RETENTION_DAYS: "7" });
+    expect(await ids()).toEqual([base - 1]);
   });
 
   it("keeps bodies raw in R2, lists only their start, shows one event whole, and deletes them with the integration", async () => {

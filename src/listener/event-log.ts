@@ -174,17 +174,23 @@ export async function replayEvent(scope: LogScope & { env: PassScope["env"] }, i
 /** How long the inbound event log keeps a request (and so how far back a replay can reach). */
 export const EVENT_RETENTION = 30 * DAY;
 
+/** The configured retention (`EVENT_LOG_RETENTION_DAYS`, whole days 1-30); anything else means 30. */
+export function eventRetention(env: Partial<Pick<Env, "EVENT_LOG_RETENTION_DAYS">>): number {
+  const days = Number(env.EVENT_LOG_RETENTION_DAYS);
+  return Number.isInteger(days) && days >= 1 && days <= 30 ? days * DAY : EVENT_RETENTION;
+}
+
 /**
  * Retention, in bounded chunks: each chunk's R2 details go first, then its rows, so a failed R2 delete
  * leaves rows to try again next run rather than objects nothing points at.
  */
-export async function purgeOldEvents(env: Pick<Env, "DB" | "EVENT_LOG">, now = Date.now(), opts: { chunk?: number; maxChunks?: number } = {}) {
+export async function purgeOldEvents(env: Pick<Env, "DB" | "EVENT_LOG"> & Partial<Pick<Env, "EVENT_LOG_RETENTION_DAYS">>, now = Date.now(), opts: { chunk?: number; maxChunks?: number } = {}) {
   const db = getDb(env.DB);
   const chunk = opts.chunk ?? 500;
   const maxChunks = opts.maxChunks ?? 20;
   let deleted = 0;
   for (let i = 0; i < maxChunks; i++) {
-    const due = await dueInboundEvents(db, now - EVENT_RETENTION, chunk);
+    const due = await dueInboundEvents(db, now - eventRetention(env), chunk);
     if (!due.length) return { deleted, more: false };
     await deleteDetails(env, due);
     await deleteInboundEventsUpTo(db, due[due.length - 1].id);
