@@ -33,6 +33,8 @@ export default defineConfig(async () => {
                   ...TEST_SECRETS,
                   PUBLIC_URL: "https://passhook.test",
                   ALLOW_INSECURE_CALLBACKS: "false",
+                  // APNs is mocked at Apple's own hosts: the tests run with the production policy.
+                  ALLOW_CUSTOM_APNS_HOST: "false",
                   // End-to-end delivery tests retry at once; the real schedule is tested as pure maths.
                   CALLBACK_RETRY_SCHEDULE: "0,0,0,0,0,0,0",
                   REQUEST_LOG: "false",

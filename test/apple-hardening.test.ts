@@ -6,13 +6,17 @@
  * parameters in job errors; a total image cap per template; the pass type cannot change under issued
  * passes; relay refusals that will not change fail at once. Outside parties are `fetch` mocks.
  */
+import { createMessageBatch } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import * as pkijs from "pkijs";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { personalizeBody } from "../src/apple";
-import { fixture } from "./support/apple-fixtures";
-import { appleProject, mockNetwork, PASS_TYPE } from "./support/apple-web";
-import { BASE, LOYALTY_FIELDS, newPass } from "./support/http";
+import { consumeAppleDeadLetters, consumeApplePushes, normaliseApnsHost, personalizeBody } from "../src/apple";
+import { saveAppleCredentials } from "../src/apple/credentials";
+import type { WalletTask } from "../src/passes";
+import { fixture, goodCredentials, identity } from "./support/apple-fixtures";
+import { appleProject, mockNetwork, PASS_TYPE, register, registrations, TOKENS, walletJobRow, type AppleProject } from "./support/apple-web";
+import { BASE, call, LOYALTY_FIELDS, newPass } from "./support/http";
+import { mockReceiver, until } from "./support/receiver";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -108,5 +112,204 @@ describe("personalize is not a signing oracle", () => {
     expect(statuses.slice(0, -1).every((s) => s === 400)).toBe(true);
     expect(limited!.headers.get("retry-after")).toBe("60");
     expect((await personalize(other.serialNumber, "dG9rZW4=", { fullName: "Ada" })).status).toBe(200);
+  });
+});
+
+// --- APNs hosts, fair slots and the consumer's deadline ------------------------------------------------
+
+const SANDBOX = "https://api.sandbox.push.apple.com";
+const apnsBody = (host: string) => ({ keyId: identity.apnsKeyId, teamId: identity.apnsTeamId, privateKeyPem: fixture("apns.p8"), host });
+const update = (a: AppleProject, passId: number, fields: Record<string, unknown>) => call(`/v1/pass/${passId}`, { method: "PUT", auth: a.p.auth, body: { fields } });
+
+/**
+ * A pass whose devices are owed a push, with a due job and APNs credentials at `host`, made without
+ * the real queue running the job (the consumer is called directly). `save` stores the credentials.
+ */
+async function owed(host: string, devices: number, save?: (a: AppleProject) => Promise<void>) {
+  const a = await appleProject({ apns: false });
+  const pass = await newPass(a.p, a.templateId, `owed-${crypto.randomUUID()}`);
+  // The template's and the pass's creation are handed on before any device registers: no fan-out job.
+  await outboxEmpty();
+  for (let i = 0; i < devices; i++) expect(await register(pass.serialNumber, `dev-${i}`, (i + 16).toString(16).padStart(2, "0").repeat(32))).toBe(201);
+  expect((await update(a, pass.id, { points: 1 })).status).toBe(200); // stamps the tags; no APNs key, so no job
+  await outboxEmpty();
+  expect(await env.DB.prepare("select count(*) as n from wallet_jobs where project_id = ?").bind(a.p.id).first()).toEqual({ n: 0 });
+  if (save) await save(a);
+  else expect((await call(`/v1/project/${a.p.id}/credentials/apple`, { method: "PUT", auth: a.p.auth, body: { ...goodCredentials(), apns: apnsBody(host) } })).status).toBe(200);
+  const now = Date.now();
+  await env.DB.prepare("insert into wallet_jobs (wallet, subject, project_id, wanted_at, done_at, state, attempts, created_at, updated_at) values ('apple', ?, ?, ?, 0, 'pending', 0, ?, ?)")
+    .bind(`p:${pass.id}`, a.p.id, now, now, now)
+    .run();
+  return { a, pass };
+}
+
+const outboxEmpty = () => until(async () => (await env.DB.prepare("select count(*) as n from outbox").first<{ n: number }>())!.n === 0);
+
+const task = (subject: string, attempts = 1) => ({ id: `m-${subject}-${attempts}`, timestamp: new Date(), attempts, body: { wallet: "apple" as const, subject } });
+
+/** A queue that records what is sent to it. */
+function recordingQueue() {
+  const sent: { body: unknown; delaySeconds?: number }[] = [];
+  const queue = {
+    send: async (body: unknown, opts?: { delaySeconds?: number }) => void sent.push({ body, delaySeconds: opts?.delaySeconds }),
+    sendBatch: async (msgs: { body: unknown; delaySeconds?: number }[]) => void sent.push(...msgs),
+  } as unknown as Queue;
+  return { sent, queue };
+}
+
+describe("APNs hosts", () => {
+  it("are Apple's two on port 443 unless ALLOW_CUSTOM_APNS_HOST allows others", () => {
+    for (const h of ["https://api.push.apple.com", "https://api.push.apple.com/", "https://api.push.apple.com:443", `${SANDBOX}/`]) expect(normaliseApnsHost(h, false).ok, h).toBe(true);
+    for (const h of ["https://apns.test", "https://api.push.apple.com:8443", "https://api.push.apple.com/x", "https://api.push.apple.com.evil.test", "http://api.push.apple.com", "http://127.0.0.1:8791"])
+      expect(normaliseApnsHost(h, false).ok, h).toBe(false);
+    expect(normaliseApnsHost("https://apns.test/", true)).toEqual({ ok: true, value: "https://apns.test" });
+    expect(normaliseApnsHost("http://127.0.0.1:8791", true)).toEqual({ ok: true, value: "http://127.0.0.1:8791" });
+    expect(normaliseApnsHost("http://apns.test", true).ok).toBe(false);
+  });
+
+  it("refuses another host in the credentials (400 naming apns.host); the development flag allows it", async () => {
+    const a = await appleProject({ apns: false });
+    const r = await call(`/v1/project/${a.p.id}/credentials/apple`, { method: "PUT", auth: a.p.auth, body: { ...goodCredentials(), apns: apnsBody("https://apns.test") } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.details).toMatchObject({ reason: "apns_host_invalid", issues: [{ path: "apns.host" }] });
+    expect(r.body.error.message).toContain("ALLOW_CUSTOM_APNS_HOST");
+    const dev = await saveAppleCredentials({ ...env, ALLOW_CUSTOM_APNS_HOST: "true" }, a.p.id, { ...goodCredentials(), apns: apnsBody("https://apns.test") });
+    expect(dev).toMatchObject({ apns: { host: "https://apns.test" } });
+  });
+
+  it("fails a push job at once when the stored host is no longer allowed, and sends nothing there", async () => {
+    const net = mockReceiver((req) => (req.url.startsWith("https://apns.test") ? new Response(null, { status: 200, headers: { "apns-id": crypto.randomUUID() } }) : new Response("ok")));
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const { pass } = await owed("", 1, async (a) => {
+      await saveAppleCredentials({ ...env, ALLOW_CUSTOM_APNS_HOST: "true" }, a.p.id, { ...goodCredentials(), apns: apnsBody("https://apns.test") });
+    });
+    const batch = createMessageBatch<WalletTask>("passhook-apple", [task(`p:${pass.id}`)]);
+    const ack = vi.spyOn(batch.messages[0], "ack");
+    await consumeApplePushes(batch, env);
+    expect(ack).toHaveBeenCalled();
+    expect(net.calls.filter((c) => c.url.startsWith("https://apns.test"))).toHaveLength(0);
+    const job = await walletJobRow(`p:${pass.id}`);
+    expect(job).toMatchObject({ state: "failed" });
+    expect(job!.last_error).toContain("APNs host is not allowed");
+  });
+});
+
+describe("one batch, many projects", () => {
+  it("a project whose APNs host hangs does not hold up another project's push", async () => {
+    mockNetwork();
+    const slow = await owed("https://api.push.apple.com", 12);
+    const fast = await owed(SANDBOX, 1);
+    const held: (() => void)[] = [];
+    let slowSettled = 0;
+    let slowSettledWhenFastSent: number | null = null;
+    let slowInFlight = 0;
+    let maxSlowInFlightBeforeFast = 0;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const req = new Request(input as RequestInfo, init);
+      const ok = () => new Response(null, { status: 200, headers: { "apns-id": crypto.randomUUID() } });
+      if (!req.url.startsWith("https://api.")) return new Response("ok"); // the callback server
+      if (req.url.startsWith(SANDBOX)) {
+        slowSettledWhenFastSent ??= slowSettled;
+        return ok();
+      }
+      // The slow host answers only when the test lets it; an abort (the transport's timeout) ends it like a real fetch.
+      slowInFlight++;
+      if (slowSettledWhenFastSent === null) maxSlowInFlightBeforeFast = Math.max(maxSlowInFlightBeforeFast, slowInFlight);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          held.push(resolve);
+          req.signal.addEventListener("abort", () => reject(req.signal.reason), { once: true });
+        });
+        return ok();
+      } finally {
+        slowInFlight--;
+        slowSettled++;
+      }
+    });
+    const batch = createMessageBatch<WalletTask>("passhook-apple", [task(`p:${slow.pass.id}`), task(`p:${fast.pass.id}`)]);
+    const run = consumeApplePushes(batch, env);
+    await until(async () => slowSettledWhenFastSent !== null, 30_000);
+    // The fast project's push went out while every one of the slow host's requests was still hanging.
+    expect(slowSettledWhenFastSent).toBe(0);
+    expect(maxSlowInFlightBeforeFast).toBeLessThanOrEqual(3);
+    // Then the slow host answers, and the slow pass gets its whole share.
+    for (let i = 0; i < 600 && slowSettled < 12; i++) {
+      while (held.length) held.shift()!();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await run;
+    expect(await walletJobRow(`p:${fast.pass.id}`)).toMatchObject({ state: "done" });
+    expect(await walletJobRow(`p:${slow.pass.id}`)).toMatchObject({ state: "done" });
+  });
+
+  it("starts no push after the invocation's time budget: the rest go in a new message, not a failure", async () => {
+    mockNetwork();
+    const { pass } = await owed("https://api.push.apple.com", 8);
+    let sends = 0;
+    const t0 = Date.now();
+    // The test's clock moves 25 s with every push sent: the 60 s budget is gone after the third.
+    const clock = () => t0 + sends * 25_000;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (!new Request(input as RequestInfo, init).url.startsWith("https://api.push.apple.com/")) return new Response("ok"); // the callback server
+      sends++;
+      return new Response(null, { status: 200, headers: { "apns-id": crypto.randomUUID() } });
+    });
+    const q = recordingQueue();
+    const batch = createMessageBatch<WalletTask>("passhook-apple", [task(`p:${pass.id}`)]);
+    const ack = vi.spyOn(batch.messages[0], "ack");
+    const retry = vi.spyOn(batch.messages[0], "retry");
+    await consumeApplePushes(batch, { ...env, APPLE_QUEUE: q.queue }, Math.random, clock);
+    expect(sends).toBeGreaterThan(0);
+    expect(sends).toBeLessThan(8);
+    expect(ack).toHaveBeenCalled();
+    expect(retry).not.toHaveBeenCalled();
+    expect(q.sent).toEqual([{ body: { wallet: "apple", subject: `p:${pass.id}` }, delaySeconds: 5 }]);
+    expect(await walletJobRow(`p:${pass.id}`)).toMatchObject({ state: "pending", attempts: 0, last_error: null });
+    const regs = await registrations(pass.id);
+    expect(regs.filter((r) => r.pushed_tag === r.tag)).toHaveLength(sends);
+
+    // The new message pushes only the devices still owed one.
+    const next = createMessageBatch<WalletTask>("passhook-apple", [task(`p:${pass.id}`)]);
+    const before = sends;
+    await consumeApplePushes(next, env);
+    expect(sends - before).toBe(8 - before);
+    expect(await walletJobRow(`p:${pass.id}`)).toMatchObject({ state: "done" });
+  });
+});
+
+describe("job errors", () => {
+  it("keep a failed query's parameters out of wallet_jobs and the fan-out error the API shows", async () => {
+    mockNetwork();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const a = await appleProject({ apns: false });
+    const pass = await newPass(a.p, a.templateId, "errs-1");
+    await outboxEmpty(); // no fan-out job of the queue's own: the template was handed on before the device came
+    expect(await register(pass.serialNumber, "dev-errs", TOKENS.ok)).toBe(201);
+    await outboxEmpty();
+    const subject = `t:${a.templateId}`;
+    const now = Date.now();
+    await env.DB.prepare("insert into wallet_jobs (wallet, subject, project_id, wanted_at, done_at, state, attempts, created_at, updated_at) values ('apple', ?, ?, ?, 0, 'pending', 0, ?, ?)")
+      .bind(subject, a.p.id, now, now, now)
+      .run();
+    // The fan-out's cursor move (a single drizzle query, whose error quotes its parameters) fails.
+    await env.DB.prepare("create trigger fail_cursor before update on apple_templates when new.fanout_cursor > old.fanout_cursor begin select raise(abort, 'disk on fire'); end").run();
+    try {
+      const batch = createMessageBatch<WalletTask>("passhook-apple", [task(subject)]);
+      const retry = vi.spyOn(batch.messages[0], "retry");
+      await consumeApplePushes(batch, env);
+      expect(retry).toHaveBeenCalled();
+    } finally {
+      await env.DB.prepare("drop trigger fail_cursor").run();
+    }
+    const job = await walletJobRow(subject);
+    expect(job!.last_error).toMatch(/^passhook error: query failed \(.*disk on fire.*\) in: update "apple_templates"/);
+    expect(job!.last_error).not.toMatch(/params|prj_/);
+
+    await consumeAppleDeadLetters(createMessageBatch<WalletTask>("passhook-apple-dlq", [task(subject)]), env);
+    const shown = await call(`/v1/template/${a.templateId}/pushes`, { auth: a.p.auth });
+    expect(shown.body.apple.state).toBe("failed");
+    expect(shown.body.apple.error).toMatch(/^retries exhausted: passhook error: query failed/);
+    expect(shown.body.apple.error).not.toMatch(/params|prj_/);
+    expect(errors.mock.calls.map((c) => String(c[0])).join("\n")).not.toMatch(/params:/);
   });
 });

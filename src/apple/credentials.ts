@@ -7,6 +7,7 @@
  */
 import { AppError } from "../lib/errors";
 import { loadWalletCredentials, saveWalletCredentials } from "../projects";
+import { allowCustomApnsHost } from "./config";
 import { failureIssues, validateAppleCredentials, type AppleCredentialsBody, type ValidatedAppleCredentials } from "./certificates";
 import type { ApnsTokenKey } from "./apns-token";
 import type { SignerMaterial } from "./pkpass";
@@ -25,11 +26,11 @@ export interface AppleCredentials {
   cacheKey: string;
 }
 
-type CredEnv = Pick<Env, "DB" | "MASTER_KEY" | "ALLOW_INSECURE_CALLBACKS">;
+type CredEnv = Pick<Env, "DB" | "MASTER_KEY" | "ALLOW_CUSTOM_APNS_HOST">;
 
 /** Validates and stores a project's Apple credentials; returns the summary (never key material). */
 export async function saveAppleCredentials(env: CredEnv, projectId: string, body: AppleCredentialsBody, now = Date.now()) {
-  const checked = await validateAppleCredentials(body, { now, allowInsecureApnsHost: env.ALLOW_INSECURE_CALLBACKS === "true" });
+  const checked = await validateAppleCredentials(body, { now, allowCustomApnsHost: allowCustomApnsHost(env) });
   if (!checked.ok) {
     const f = checked.error;
     throw new AppError("validation_failed", f.message, { reason: f.reason, issues: failureIssues(f) });
