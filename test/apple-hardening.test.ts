@@ -8,6 +8,7 @@
  */
 import { createMessageBatch } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { decodeProtectedHeader } from "jose";
 import * as pkijs from "pkijs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { consumeAppleDeadLetters, consumeApplePushes, normaliseApnsHost, personalizeBody } from "../src/apple";
@@ -15,7 +16,7 @@ import { saveAppleCredentials } from "../src/apple/credentials";
 import type { WalletTask } from "../src/passes";
 import { fixture, goodCredentials, identity } from "./support/apple-fixtures";
 import { appleProject, mockNetwork, PASS_TYPE, register, registrations, TOKENS, walletJobRow, type AppleProject } from "./support/apple-web";
-import { BASE, call, LOYALTY_FIELDS, newPass } from "./support/http";
+import { BASE, call, LOYALTY_FIELDS, newPass, operator } from "./support/http";
 import { mockReceiver, until } from "./support/receiver";
 
 afterEach(() => vi.restoreAllMocks());
@@ -311,5 +312,63 @@ describe("job errors", () => {
     expect(shown.body.apple.error).toMatch(/^retries exhausted: passhook error: query failed/);
     expect(shown.body.apple.error).not.toMatch(/params|prj_/);
     expect(errors.mock.calls.map((c) => String(c[0])).join("\n")).not.toMatch(/params:/);
+  });
+});
+
+// --- the operator's APNs canary ----------------------------------------------------------------------
+
+describe("POST /v1/operator/apns-canary", () => {
+  const CANARY = "/v1/operator/apns-canary";
+  const DUMMY = "0".repeat(64);
+
+  it("answers 401 to anyone but the operator, and sends nothing", async () => {
+    const net = mockReceiver(() => new Response(null, { status: 200 }));
+    vi.spyOn(console, "log").mockImplementation(() => undefined);
+    const a = await appleProject({ apns: false });
+    net.calls.length = 0;
+    for (const auth of [null, "Bearer wrong-token", a.p.auth, `Basic ${btoa(`x:${env.ADMIN_TOKEN}`)}`]) {
+      const r = await call(CANARY, { auth, body: {} });
+      expect(r.status, String(auth)).toBe(401);
+      expect(r.headers.get("www-authenticate")).toBe('Bearer realm="passhook-operator"');
+    }
+    expect(net.calls).toHaveLength(0);
+  });
+
+  it("sends one push to a dummy token with the Worker's fetch and reads APNs's answer", async () => {
+    const net = mockReceiver((req) =>
+      req.url.startsWith("https://api.push.apple.com/") ? new Response(JSON.stringify({ reason: "BadDeviceToken" }), { status: 400, headers: { "content-type": "application/json", "apns-id": crypto.randomUUID() } }) : new Response("unexpected", { status: 500 }),
+    );
+    const r = await call(CANARY, { auth: operator(), body: { topic: "pass.com.example.canary", jwt: "aGVhZA.Y2xhaW1z.c2ln" } });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ verdict: "path_works", status: 400, reason: "BadDeviceToken", host: "https://api.push.apple.com", topic: "pass.com.example.canary", throwawayKey: false });
+    expect(net.calls).toHaveLength(1);
+    expect(net.calls[0].url).toBe(`https://api.push.apple.com/3/device/${DUMMY}`);
+    expect(net.calls[0].headers).toMatchObject({ authorization: "bearer aGVhZA.Y2xhaW1z.c2ln", "apns-topic": "pass.com.example.canary", "apns-expiration": "0" });
+    expect(net.calls[0].body).toBe("{}");
+  });
+
+  it("signs with a throwaway key when given none, says when the path fails, and refuses hosts the credentials could not use", async () => {
+    let answer: () => Response = () => new Response(JSON.stringify({ reason: "InvalidProviderToken" }), { status: 403, headers: { "content-type": "application/json" } });
+    const net = mockReceiver(() => answer());
+    const sandbox = await call(CANARY, { auth: operator(), body: { host: SANDBOX } });
+    expect(sandbox.body).toMatchObject({ verdict: "path_works", status: 403, reason: "InvalidProviderToken", host: SANDBOX, topic: "pass.example.canary", throwawayKey: true });
+    const jwt = net.calls[0].headers.authorization.replace(/^bearer /, "");
+    expect(decodeProtectedHeader(jwt)).toEqual({ alg: "ES256", kid: "CANARY0000" });
+
+    answer = () => {
+      throw new TypeError("Network connection lost.");
+    };
+    const down = await call(CANARY, { method: "POST", auth: operator(), raw: "" });
+    expect(down.status).toBe(200);
+    expect(down.body).toMatchObject({ verdict: "path_fails" });
+    expect(down.body.detail).toContain("could not be reached");
+
+    const before = net.calls.length;
+    for (const body of [{ host: "https://evil.test" }, { host: "http://127.0.0.1:8791" }, { topic: "not a topic" }, { jwt: '{"a":1}' }, { extra: 1 }]) {
+      const r = await call(CANARY, { auth: operator(), body });
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.error.code).toBe("validation_failed");
+    }
+    expect(net.calls.length).toBe(before);
   });
 });

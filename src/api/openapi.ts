@@ -5,7 +5,7 @@
  * what the API accepts; a test checks that every served route is documented.
  */
 import { z } from "zod";
-import { appleCredentialsBody } from "../apple";
+import { apnsCanaryBody, appleCredentialsBody } from "../apple";
 import { recoverBody, registerBody, testSendBody } from "../callbacks";
 import { createIntegrationBody, patchIntegrationBody } from "../listener";
 import { createPassBody, statusBody, templateBody, updatePassBody } from "../passes";
@@ -27,6 +27,7 @@ const ops: Op[] = [
   { method: "get", path: "/health", summary: "Liveness", auth: "none", ok: [200, "`{ok: true}`"] },
   { method: "get", path: "/openapi.json", summary: "This document", auth: "none", ok: [200, "OpenAPI 3.1"] },
   { method: "post", path: "/v1/projects", summary: "Create a project with its first API key", auth: "operator", body: createProjectBody, ok: [201, "Project and `apiKey {key, secret}` (shown once)"], errors: [400, 401, 409] },
+  { method: "post", path: "/v1/operator/apns-canary", summary: "Does this Worker's own fetch reach APNs? One push to a dummy device token (`npm run apns:canary -- --via worker`)", auth: "operator", body: apnsCanaryBody, ok: [200, "`{verdict, status?, reason?, detail, host, topic, throwawayKey}`"], errors: [400, 401] },
   { method: "get", path: "/v1/project/{projectId}", summary: "Get the project", auth: "project", ok: [200, "Project"] },
   { method: "post", path: "/v1/project/{projectId}/keys", summary: "Create an API key", auth: "project", ok: [201, "`{key, secret}` (shown once)"] },
   { method: "delete", path: "/v1/project/{projectId}/keys/{key}", summary: "Delete an API key (not the last)", auth: "project", ok: [204, "Deleted"], errors: [404, 409] },
