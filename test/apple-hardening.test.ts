@@ -11,12 +11,13 @@ import { env, exports } from "cloudflare:workers";
 import { decodeProtectedHeader } from "jose";
 import * as pkijs from "pkijs";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { consumeAppleDeadLetters, consumeApplePushes, normaliseApnsHost, personalizeBody } from "../src/apple";
+import { consumeAppleDeadLetters, consumeApplePushes, defaultIconImages, normaliseApnsHost, personalizeBody } from "../src/apple";
+import { toBase64 } from "../src/lib/crypto";
 import { saveAppleCredentials } from "../src/apple/credentials";
 import type { WalletTask } from "../src/passes";
 import { fixture, goodCredentials, identity } from "./support/apple-fixtures";
 import { appleProject, mockNetwork, PASS_TYPE, register, registrations, TOKENS, walletJobRow, type AppleProject } from "./support/apple-web";
-import { BASE, call, LOYALTY_FIELDS, newPass, operator } from "./support/http";
+import { BASE, call, LOYALTY_FIELDS, newPass, newProject, operator } from "./support/http";
 import { mockReceiver, until } from "./support/receiver";
 
 afterEach(() => vi.restoreAllMocks());
@@ -370,5 +371,58 @@ describe("POST /v1/operator/apns-canary", () => {
       expect(r.body.error.code).toBe("validation_failed");
     }
     expect(net.calls.length).toBe(before);
+  });
+});
+
+// --- template images: a total per template -------------------------------------------------------------
+
+describe("template images", () => {
+  /** A PNG of `size` bytes: a real signature and header, then padding (enough for the checks). */
+  function png(size: number): Uint8Array {
+    const icon = defaultIconImages()["icon.png"];
+    const out = new Uint8Array(size);
+    out.set(icon.subarray(0, 33));
+    return out;
+  }
+  const upload = (p: { auth: string }, templateId: number, name: string, bytes: Uint8Array) =>
+    raw(`/v1/template/${templateId}/images/${name}`, { method: "PUT", auth: p.auth, headers: { "content-type": "image/png" }, body: bytes });
+  const errorOf = (r: { bytes: Uint8Array }) => JSON.parse(new TextDecoder().decode(r.bytes)).error;
+  const MIB = 1024 * 1024;
+  const TEMPLATE = { name: "Show", passType: "eventTicket", fields: LOYALTY_FIELDS };
+
+  it("may total at most 2 MiB per template: a 413 names the total; replacing an image counts it once", async () => {
+    mockNetwork();
+    const p = await newProject();
+    const t = (await call(`/v1/project/${p.id}/templates`, { auth: p.auth, body: { ...TEMPLATE, apple: {} } })).body.id;
+    expect((await upload(p, t, "icon.png", png(MIB))).status).toBe(200);
+    expect((await upload(p, t, "logo.png", png(MIB - 4096))).status).toBe(200);
+    const over = await upload(p, t, "strip.png", png(8192));
+    expect(over.status).toBe(413);
+    expect(errorOf(over)).toMatchObject({ code: "payload_too_large", details: { limitBytes: 2 * MIB, totalBytes: 2 * MIB + 4096 } });
+    expect(errorOf(over).message).toContain("2052 KiB");
+    // Replacing the 1 MiB icon with a smaller one frees room; the total is never counted twice.
+    expect((await upload(p, t, "icon.png", png(MIB - 8192))).status).toBe(200);
+    expect((await upload(p, t, "strip.png", png(8192))).status).toBe(200);
+    const listed = await call(`/v1/template/${t}/images`, { auth: p.auth });
+    expect(listed.body.images.reduce((n: number, i: { bytes: number }) => n + i.bytes, 0)).toBe(2 * MIB - 4096);
+  });
+
+  it("a template body whose images would pass the total is refused before anything changes", async () => {
+    mockNetwork();
+    const p = await newProject();
+    const created = await call(`/v1/project/${p.id}/templates`, { auth: p.auth, body: { ...TEMPLATE, apple: {} } });
+    const t = created.body.id;
+    expect((await upload(p, t, "icon.png", png(MIB))).status).toBe(200);
+    expect((await upload(p, t, "logo.png", png(MIB - 65536))).status).toBe(200);
+    const body = { ...TEMPLATE, name: "Renamed", apple: { images: { "strip.png": toBase64(png(128 * 1024)) } } };
+    const r = await call(`/v1/template/${t}`, { method: "PUT", auth: p.auth, body });
+    expect(r.status).toBe(413);
+    expect(r.body.error.details.totalBytes).toBe(2 * MIB + 65536);
+    expect((await call(`/v1/template/${t}`, { auth: p.auth })).body).toEqual(created.body);
+    const names = (await call(`/v1/template/${t}/images`, { auth: p.auth })).body.images.map((i: { name: string }) => i.name);
+    expect(names.sort()).toEqual(["icon.png", "logo.png"]);
+    // Another project's template is a 404, as the replace would answer, whatever the images.
+    const q = await newProject();
+    expect((await call(`/v1/template/${t}`, { method: "PUT", auth: q.auth, body })).status).toBe(404);
   });
 });

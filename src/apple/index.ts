@@ -12,7 +12,7 @@ export { appleSubscriber } from "./subscriber";
 export { FANOUT_PAGE } from "./fanout";
 export { appleDownloadUrl } from "./downloads";
 export { checkAppleTemplate, takeAppleImages } from "./template-design";
-export { saveAppleImages } from "./images";
+export { checkAppleImagesFit, saveAppleImages } from "./images";
 export { appleAuthToken } from "./auth-token";
 export { apnsTransport, PUBLIC_URL_MISSING, type AppleEnv } from "./config";
 export { apnsCanaryBody } from "./operator-canary";
