@@ -13,10 +13,11 @@ import * as pkijs from "pkijs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { consumeAppleDeadLetters, consumeApplePushes, defaultIconImages, normaliseApnsHost, personalizeBody } from "../src/apple";
 import { toBase64 } from "../src/lib/crypto";
-import { saveAppleCredentials } from "../src/apple/credentials";
+import { loadAppleCredentials, saveAppleCredentials } from "../src/apple/credentials";
+import { saveWalletCredentials } from "../src/projects";
 import type { WalletTask } from "../src/passes";
 import { fixture, goodCredentials, identity } from "./support/apple-fixtures";
-import { appleProject, mockNetwork, PASS_TYPE, register, registrations, TOKENS, walletJobRow, type AppleProject } from "./support/apple-web";
+import { appleProject, applePass, mockNetwork, PASS_TYPE, register, registrationPath, registrations, TOKENS, walletJobRow, type AppleProject } from "./support/apple-web";
 import { BASE, call, LOYALTY_FIELDS, newPass, newProject, operator } from "./support/http";
 import { mockReceiver, until } from "./support/receiver";
 
@@ -424,5 +425,55 @@ describe("template images", () => {
     // Another project's template is a 404, as the replace would answer, whatever the images.
     const q = await newProject();
     expect((await call(`/v1/template/${t}`, { method: "PUT", auth: q.auth, body })).status).toBe(404);
+  });
+});
+
+// --- the pass type under issued passes ---------------------------------------------------------------
+
+describe("changing the pass type", () => {
+  const OLD = "pass.example.passhook.previous";
+
+  /** A project whose stored credentials are for OLD (the test PKI has one pass type, so the row is rewritten). */
+  async function projectOfOldType() {
+    const a = await appleProject({ apns: false });
+    const stored = await loadAppleCredentials(env, a.p.id);
+    const summary = (await call(`/v1/project/${a.p.id}/credentials`, { auth: a.p.auth })).body.apple;
+    await saveWalletCredentials(env, a.p.id, "apple", { secret: { ...stored!.secret, passTypeIdentifier: OLD }, summary: { ...summary, passTypeIdentifier: OLD } });
+    return a;
+  }
+  const putCredentials = (a: AppleProject) => call(`/v1/project/${a.p.id}/credentials/apple`, { method: "PUT", auth: a.p.auth, body: goodCredentials() });
+  const storedType = async (a: AppleProject) => (await call(`/v1/project/${a.p.id}/credentials`, { auth: a.p.auth })).body.apple?.passTypeIdentifier ?? null;
+
+  it("is a 409 while devices hold the project's passes; DELETE first switches anyway", async () => {
+    mockNetwork();
+    const a = await projectOfOldType();
+    const pass = await newPass(a.p, a.templateId, "type-1");
+    const reg = await call(registrationPath("dev-type", pass.serialNumber, OLD), { auth: await applePass(pass.serialNumber), body: { pushToken: TOKENS.ok } });
+    expect(reg.status).toBe(201);
+
+    const r = await putCredentials(a);
+    expect(r.status).toBe(409);
+    expect(r.body.error).toMatchObject({ code: "conflict", details: { passTypeIdentifier: OLD } });
+    expect(r.body.error.message).toContain(`DELETE /v1/project/${a.p.id}/credentials/apple`);
+    expect(await storedType(a)).toBe(OLD);
+    // The device still reaches its pass.
+    expect((await raw(`/apple/v1/passes/${OLD}/${pass.serialNumber}`, { auth: await applePass(pass.serialNumber) })).status).toBe(200);
+
+    expect((await call(`/v1/project/${a.p.id}/credentials/apple`, { method: "DELETE", auth: a.p.auth })).status).toBe(204);
+    expect((await putCredentials(a)).status).toBe(200);
+    expect(await storedType(a)).toBe(PASS_TYPE);
+  });
+
+  it("is allowed when no device holds a pass of the old type, and re-uploading the same type always is", async () => {
+    mockNetwork();
+    const a = await projectOfOldType();
+    await newPass(a.p, a.templateId, "type-2");
+    expect((await putCredentials(a)).status).toBe(200);
+    expect(await storedType(a)).toBe(PASS_TYPE);
+
+    const b = await appleProject({ apns: false });
+    const pass = await newPass(b.p, b.templateId, "type-3");
+    expect(await register(pass.serialNumber, "dev-same")).toBe(201);
+    expect((await putCredentials(b)).status).toBe(200);
   });
 });
