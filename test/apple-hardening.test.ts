@@ -11,7 +11,17 @@ import { env, exports } from "cloudflare:workers";
 import { decodeProtectedHeader } from "jose";
 import * as pkijs from "pkijs";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { consumeAppleDeadLetters, consumeApplePushes, defaultIconImages, normaliseApnsHost, personalizeBody } from "../src/apple";
+import {
+  ApnsTransportError,
+  buildPushRequest,
+  classifyTransportFailure,
+  consumeAppleDeadLetters,
+  consumeApplePushes,
+  defaultIconImages,
+  normaliseApnsHost,
+  personalizeBody,
+  relayTransport,
+} from "../src/apple";
 import { toBase64 } from "../src/lib/crypto";
 import { loadAppleCredentials, saveAppleCredentials } from "../src/apple/credentials";
 import { saveWalletCredentials } from "../src/projects";
@@ -475,5 +485,65 @@ describe("changing the pass type", () => {
     const pass = await newPass(b.p, b.templateId, "type-3");
     expect(await register(pass.serialNumber, "dev-same")).toBe(201);
     expect((await putCredentials(b)).status).toBe(200);
+  });
+});
+
+// --- relay refusals that will never pass -----------------------------------------------------------------
+
+describe("APNs relay refusals", () => {
+  const RELAY = "https://relay.example.com/push";
+  const SECRET = "s".repeat(40);
+  /** The relay's own answer (tools/apns-relay/relay.mjs `refuse`). */
+  const refusal = (status: number, code: string, message: string) =>
+    new Response(JSON.stringify({ error: code, message }), { status, headers: { "content-type": "application/json", "x-passhook-relay-error": code } });
+
+  it("a refusal the same push always gets is final; one that may pass is retried", async () => {
+    const req = buildPushRequest({ host: "https://api.sandbox.push.apple.com", deviceToken: TOKENS.ok, passTypeIdentifier: PASS_TYPE, jwt: "j.w.t", now: Date.now() });
+    const answers: Record<string, Response> = {};
+    mockReceiver((r) => answers[r.url] ?? new Response("unexpected", { status: 500 }));
+    const send = async (answer: Response) => {
+      answers[RELAY] = answer;
+      return relayTransport({ url: RELAY, secret: SECRET }).send(req).then(
+        () => null,
+        (e: unknown) => e,
+      );
+    };
+    const hostRefused = await send(refusal(403, "host_not_allowed", "host https://api.sandbox.push.apple.com is not in APNS_HOSTS"));
+    expect(hostRefused).toMatchObject({ failure: "relay_rejected", status: 403 });
+    expect((hostRefused as Error).message).toBe("APNs relay: host_not_allowed (host https://api.sandbox.push.apple.com is not in APNS_HOSTS)");
+    expect(classifyTransportFailure(hostRefused)).toEqual({ action: "refused", reason: (hostRefused as Error).message });
+    for (const [status, code] of [[400, "bad_request"], [413, "too_large"]] as const) {
+      const e = await send(refusal(status, code, "no"));
+      expect(classifyTransportFailure(e).action, code).toBe("refused");
+    }
+    for (const [status, code] of [[401, "bad_signature"], [401, "stale_timestamp"], [409, "replayed"], [502, "apns_unreachable"], [500, "relay_failed"]] as const) {
+      const e = await send(refusal(status, code, "later"));
+      expect(e).toMatchObject({ failure: "relay_refused" });
+      expect(classifyTransportFailure(e, 0), code).toMatchObject({ action: "retry", delaySeconds: 30 });
+    }
+    expect(classifyTransportFailure(new ApnsTransportError("network", "down"))).toMatchObject({ action: "retry" });
+  });
+
+  it("fails the push job at once, with the relay's reason, instead of retrying it for a day", async () => {
+    mockNetwork();
+    const { pass } = await owed(SANDBOX, 1);
+    const relayed: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const r = new Request(input as RequestInfo, init);
+      if (r.url !== RELAY) return new Response("ok"); // the callback server
+      relayed.push(JSON.parse(await r.text()).host);
+      return refusal(403, "host_not_allowed", `host ${SANDBOX} is not in APNS_HOSTS`);
+    });
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const batch = createMessageBatch<WalletTask>("passhook-apple", [task(`p:${pass.id}`)]);
+    const ack = vi.spyOn(batch.messages[0], "ack");
+    const retry = vi.spyOn(batch.messages[0], "retry");
+    await consumeApplePushes(batch, { ...env, APNS_RELAY_URL: RELAY, APNS_RELAY_SECRET: SECRET });
+    expect(relayed).toEqual([SANDBOX]);
+    expect(ack).toHaveBeenCalled();
+    expect(retry).not.toHaveBeenCalled();
+    const job = await walletJobRow(`p:${pass.id}`);
+    expect(job).toMatchObject({ state: "failed" });
+    expect(job!.last_error).toContain("host_not_allowed");
   });
 });

@@ -80,6 +80,8 @@ export async function pushPass(ctx: PushContext, passId: number): Promise<PushRe
   }
   const refused = outcomes.find((o) => o.action === "credentials_invalid");
   if (refused) return { kind: "failed", reason: `APNs refused the project's credentials: ${refused.reason}` };
+  const rejected = outcomes.find((o) => o.action === "refused");
+  if (rejected) return { kind: "failed", reason: `The push will never be accepted as sent: ${rejected.reason}` };
   const retries = outcomes.filter((o): o is Extract<ApnsOutcome, { action: "retry" }> => o.action === "retry");
   if (retries.length) return { kind: "retry", delaySeconds: Math.max(...retries.map((r) => r.delaySeconds)), reason: `${retries.length} of ${regs.length} pushes not accepted: ${retries[0].reason}` };
   const deferred = outcomes.filter((o) => o.action === "deferred").length;
