@@ -24,6 +24,8 @@ const PINNED_VARS: Record<string, string> = {
   // End-to-end delivery tests retry at once; the real schedule is tested as pure maths.
   CALLBACK_RETRY_SCHEDULE: "0,0,0,0,0,0,0",
   REQUEST_LOG: "false",
+  // APNs is mocked at Apple's own hosts: the tests run with the production policy.
+  ALLOW_CUSTOM_APNS_HOST: "false",
   // An optional secret (README "Configuration"); empty is unset.
   APNS_RELAY_SECRET: "",
 };

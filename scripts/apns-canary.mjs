@@ -8,8 +8,9 @@
 //   fetch   this machine -> APNs with Node's fetch (HTTP/1.1: expected to fail; shows what a fetch
 //           that cannot speak HTTP/2 looks like)
 //   relay   this machine -> --relay URL (tools/apns-relay) -> APNs          needs --relay-secret
-//   worker  POST --worker URL: a deployed Worker route that runs runApnsCanary (src/apple/canary.ts)
-//           with its own fetch, the real question; needs --admin-token
+//   worker  a deployed passhook (--worker https://passhook.example.com) runs the canary with its own
+//           fetch, the real question: POST {worker}/v1/operator/apns-canary (src/apple/operator-canary.ts)
+//           with this run's host, topic and provider token; needs --admin-token (or ADMIN_TOKEN)
 //
 // Options: --host URL (default https://api.push.apple.com)  --topic pass.x.y (default pass.example.canary)
 //          --key apns.p8 --key-id ABC123DEFG --team-id ABCDE12345 (default: a throwaway key)
@@ -109,12 +110,19 @@ async function viaRelay() {
   }
 }
 
+/** The operator route on the Worker at --worker (its base URL; the route's own URL is accepted too). */
+function canaryRoute(base) {
+  const url = new URL(base);
+  if (!url.pathname.endsWith("/v1/operator/apns-canary")) url.pathname = `${url.pathname.replace(/\/+$/, "")}/v1/operator/apns-canary`;
+  return url.href;
+}
+
 async function viaWorker() {
   try {
-    const res = await fetch(workerUrl, {
+    const res = await fetch(canaryRoute(workerUrl), {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
-      body: JSON.stringify({ host, topic }),
+      body: JSON.stringify({ host, topic, jwt }),
       signal: AbortSignal.timeout(timeoutMs + 5000),
     });
     const text = await res.text();

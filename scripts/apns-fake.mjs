@@ -6,7 +6,7 @@
 // half: APNS_PUBLIC_KEY, by default .dev-certs/apple/apns.pub.pem (what `npm run apple:demo` uploads),
 // read at each push, so the fake may start before the certificates exist.
 //
-// It speaks plain HTTP/1.1 on loopback, which only a local passhook accepts (ALLOW_INSECURE_CALLBACKS=true);
+// It speaks plain HTTP/1.1 on loopback, which only a local passhook accepts (ALLOW_CUSTOM_APNS_HOST=true);
 // the real APNs is HTTP/2 over TLS (see tools/apns-relay and `npm run apns:canary`).
 import { createPublicKey, randomUUID, verify } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";

@@ -41,6 +41,11 @@ if (!/^PUBLIC_URL=\S/m.test(readFileSync(devVars, "utf8"))) {
   appendFileSync(devVars, "\n# Base of links and Apple passes' webServiceURL (wallet work needs it).\nPUBLIC_URL=http://127.0.0.1:8787\n");
   console.log("added PUBLIC_URL=http://127.0.0.1:8787 to .dev.vars");
 }
+// The Apple walk-through pushes to the local fake APNs, which only ALLOW_CUSTOM_APNS_HOST allows.
+if (!/^ALLOW_CUSTOM_APNS_HOST=/m.test(readFileSync(devVars, "utf8"))) {
+  appendFileSync(devVars, "\n# APNs hosts other than Apple's (the local fake APNs). Never in production.\nALLOW_CUSTOM_APNS_HOST=true\n");
+  console.log("added ALLOW_CUSTOM_APNS_HOST=true to .dev.vars");
+}
 const adminToken = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1]?.trim() ?? "(see .dev.vars)";
 
 console.log("applying D1 migrations locally …");

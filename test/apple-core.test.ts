@@ -402,8 +402,8 @@ describe(".pkpass", () => {
 // --- credential validation ----------------------------------------------------------------------------
 
 describe("Apple credential validation", () => {
-  const validate = (over: Record<string, unknown> = {}, now = NOW, allowInsecureApnsHost = false) =>
-    validateAppleCredentials(appleCredentialsBody.parse({ ...goodCredentials(), ...over }), { now, allowInsecureApnsHost });
+  const validate = (over: Record<string, unknown> = {}, now = NOW, allowCustomApnsHost = false) =>
+    validateAppleCredentials(appleCredentialsBody.parse({ ...goodCredentials(), ...over }), { now, allowCustomApnsHost });
 
   async function failure(over: Record<string, unknown>, now = NOW) {
     const r = await validate(over, now);

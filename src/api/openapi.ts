@@ -5,7 +5,7 @@
  * what the API accepts; a test checks that every served route is documented.
  */
 import { z } from "zod";
-import { appleCredentialsBody } from "../apple";
+import { apnsCanaryBody, appleCredentialsBody } from "../apple";
 import { recoverBody, registerBody, testSendBody } from "../callbacks";
 import { createIntegrationBody, patchIntegrationBody } from "../listener";
 import { createPassBody, statusBody, templateBody, updatePassBody } from "../passes";
@@ -27,13 +27,14 @@ const ops: Op[] = [
   { method: "get", path: "/health", summary: "Liveness", auth: "none", ok: [200, "`{ok: true}`"] },
   { method: "get", path: "/openapi.json", summary: "This document", auth: "none", ok: [200, "OpenAPI 3.1"] },
   { method: "post", path: "/v1/projects", summary: "Create a project with its first API key", auth: "operator", body: createProjectBody, ok: [201, "Project and `apiKey {key, secret}` (shown once)"], errors: [400, 401, 409] },
+  { method: "post", path: "/v1/operator/apns-canary", summary: "Does this Worker's own fetch reach APNs? One push to a dummy device token (`npm run apns:canary -- --via worker`)", auth: "operator", body: apnsCanaryBody, ok: [200, "`{verdict, status?, reason?, detail, host, topic, throwawayKey}`"], errors: [400, 401] },
   { method: "get", path: "/v1/project/{projectId}", summary: "Get the project", auth: "project", ok: [200, "Project"] },
   { method: "post", path: "/v1/project/{projectId}/keys", summary: "Create an API key", auth: "project", ok: [201, "`{key, secret}` (shown once)"] },
   { method: "delete", path: "/v1/project/{projectId}/keys/{key}", summary: "Delete an API key (not the last)", auth: "project", ok: [204, "Deleted"], errors: [404, 409] },
   { method: "post", path: "/v1/project/{projectId}/templates", summary: "Create a template", auth: "project", body: templateBody, ok: [201, "Template"], errors: [400] },
   { method: "get", path: "/v1/project/{projectId}/templates", summary: "List templates", auth: "project", ok: [200, "`{templates}`"] },
   { method: "get", path: "/v1/template/{templateId}", summary: "Get a template", auth: "project", ok: [200, "Template"] },
-  { method: "put", path: "/v1/template/{templateId}", summary: "Replace a template", auth: "project", body: templateBody, ok: [200, "Template"], errors: [400] },
+  { method: "put", path: "/v1/template/{templateId}", summary: "Replace a template", auth: "project", body: templateBody, ok: [200, "Template"], errors: [400, 413] },
   { method: "delete", path: "/v1/template/{templateId}", summary: "Delete an unused template", auth: "project", ok: [204, "Deleted"], errors: [409] },
   { method: "post", path: "/v1/template/{templateId}/pass", summary: "Create a pass", auth: "project", body: createPassBody, ok: [201, "Pass"], errors: [400, 409] },
   { method: "get", path: "/v1/template/{templateId}/passes", summary: "List a template's passes", auth: "project", query: ["cursor", "limit"], ok: [200, "`{passes, nextCursor}`"] },
@@ -58,10 +59,10 @@ const ops: Op[] = [
   { method: "put", path: "/v1/project/{projectId}/credentials/google", summary: "Store Google Wallet credentials (issuer id, service account, origins; encrypted, never returned)", auth: "project", ok: [200, "Summary: issuer id, service account e-mail, origins, key size and public-key fingerprint"], errors: [400] },
   { method: "post", path: "/google/callback", summary: "Google Wallet save/delete callback (ECv2SigningOnly-signed by Google)", auth: "none", ok: [200, "`{ok: true}`, also for a repeated nonce"], errors: [401, 413] },
   { method: "delete", path: "/v1/project/{projectId}/credentials/{wallet}", summary: "Delete a wallet's credentials (`apple` or `google`)", auth: "project", ok: [204, "Deleted"], errors: [404] },
-  { method: "put", path: "/v1/project/{projectId}/credentials/apple", summary: "Set the Apple Wallet credentials (validated; stored encrypted)", auth: "project", body: appleCredentialsBody, ok: [200, "Summary: identifiers, certificate subject and expiry, APNs key id and host"], errors: [400] },
+  { method: "put", path: "/v1/project/{projectId}/credentials/apple", summary: "Set the Apple Wallet credentials (validated; stored encrypted)", auth: "project", body: appleCredentialsBody, ok: [200, "Summary: identifiers, certificate subject and expiry, APNs key id and host"], errors: [400, 409] },
   { method: "get", path: "/v1/pass/{passId}/pkpass", summary: "The pass as a signed .pkpass (application/vnd.apple.pkpass)", auth: "project", ok: [200, "The .pkpass"], errors: [409] },
   { method: "get", path: "/v1/template/{templateId}/images", summary: "The template's Apple images (names and sizes)", auth: "project", ok: [200, "`{images}`"] },
-  { method: "put", path: "/v1/template/{templateId}/images/{name}", summary: "Upload an Apple image (raw PNG body, Content-Type image/png, at most 1 MiB)", auth: "project", ok: [200, "`{name, bytes, width, height, sha1, updatedAt}`"], errors: [400, 413, 415] },
+  { method: "put", path: "/v1/template/{templateId}/images/{name}", summary: "Upload an Apple image (raw PNG body, Content-Type image/png, at most 1 MiB; a template's images at most 2 MiB together)", auth: "project", ok: [200, "`{name, bytes, width, height, sha1, updatedAt}`"], errors: [400, 413, 415] },
   { method: "get", path: "/v1/template/{templateId}/images/{name}", summary: "An Apple image (image/png)", auth: "project", ok: [200, "The PNG"] },
   { method: "delete", path: "/v1/template/{templateId}/images/{name}", summary: "Delete an Apple image", auth: "project", ok: [204, "Deleted"] },
   { method: "get", path: "/v1/template/{templateId}/pushes", summary: "Progress of the template's last push fan-out to wallets", auth: "project", ok: [200, "`{apple: {state, done, total, startedAt, finishedAt, error}}`"] },
@@ -69,7 +70,7 @@ const ops: Op[] = [
   { method: "delete", path: "/apple/v1/devices/{deviceLibraryIdentifier}/registrations/{passTypeIdentifier}/{serialNumber}", summary: "PassKit web service: unregister a device", auth: "applePass", ok: [200, "Unregistered"], errors: [401] },
   { method: "get", path: "/apple/v1/devices/{deviceLibraryIdentifier}/registrations/{passTypeIdentifier}", summary: "PassKit web service: serials changed since a tag", auth: "none", query: ["passesUpdatedSince"], ok: [200, "`{serialNumbers, lastUpdated}` (204 when none)"] },
   { method: "get", path: "/apple/v1/passes/{passTypeIdentifier}/{serialNumber}", summary: "PassKit web service: the latest pass (304 with If-Modified-Since)", auth: "applePass", ok: [200, "The .pkpass with Last-Modified"], errors: [401] },
-  { method: "post", path: "/apple/v1/passes/{passTypeIdentifier}/{serialNumber}/personalize", summary: "PassKit web service: rewards enrollment; answers the signed personalization token", auth: "none", ok: [200, "application/octet-stream"], errors: [400, 409] },
+  { method: "post", path: "/apple/v1/passes/{passTypeIdentifier}/{serialNumber}/personalize", summary: "PassKit web service: rewards enrollment; answers the signed personalization token", auth: "none", ok: [200, "application/octet-stream"], errors: [400, 409, 429] },
   { method: "post", path: "/apple/v1/log", summary: "PassKit web service: device error reports (`{logs}`)", auth: "none", ok: [200, "Always"], errors: [413] },
   { method: "post", path: "/hooks/{token}", summary: "Listener: run the integration's action (JSON or form body)", auth: "listener", ok: [200, "`{passId, externalId, action, status, version, ignoredFields}` (201 when created)"], errors: [400, 401, 404, 409, 410, 413, 415, 429] },
   { method: "post", path: "/v1/project/{projectId}/settings/callback", summary: "Register the callback server", auth: "project", body: registerBody, ok: [200, "Callback spec (header values masked); `signingSecret` on first registration"], errors: [400] },

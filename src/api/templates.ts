@@ -1,7 +1,7 @@
 /** Templates. */
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
-import { checkAppleTemplate, saveAppleImages, takeAppleImages } from "../apple";
+import { checkAppleImagesFit, checkAppleTemplate, saveAppleImages, takeAppleImages } from "../apple";
 import { checkGoogleTemplate } from "../google";
 import { readJsonBody } from "../lib/body";
 import { validationError } from "../lib/errors";
@@ -31,6 +31,7 @@ export const templateRoutes = new Hono<AppEnv>()
   .put("/v1/template/:templateId", async (c) => {
     const id = intParam(c, "templateId", "Template");
     const { body, images } = await templateInput(c.req.raw);
+    await checkAppleImagesFit(scope(c), id, images);
     const template = await replaceTemplate(scope(c), id, body);
     await saveAppleImages(c.env, template, images);
     return c.json(template);

@@ -14,7 +14,18 @@ export interface ApnsTransport {
   send(req: ApnsRequest): Promise<ApnsResponse>;
 }
 
-export type TransportFailure = "timeout" | "network" | "relay_refused";
+/**
+ * `relay_refused`: the relay answered itself and may accept the push later (a secret being rotated, a
+ * clock, APNs unreachable from it); `relay_rejected`: it will refuse this push however often it is
+ * sent (PERMANENT_RELAY_REFUSALS), so the job fails at once.
+ */
+export type TransportFailure = "timeout" | "network" | "relay_refused" | "relay_rejected";
+
+/**
+ * The relay's own refusals (tools/apns-relay/relay.mjs) that the same push always gets: its host is not
+ * in the relay's APNS_HOSTS, or the request is malformed or too large.
+ */
+export const PERMANENT_RELAY_REFUSALS: ReadonlySet<string> = new Set(["host_not_allowed", "bad_request", "too_large"]);
 
 /** No APNs answer: the push may or may not have been delivered; retrying is safe (body `{}` is idempotent). */
 export class ApnsTransportError extends Error {
@@ -56,6 +67,16 @@ export function fetchTransport(opts: { fetch?: Fetch; timeoutMs?: number } = {})
       return { status: res.status, body: await res.text(), apnsId: res.headers.get("apns-id") };
     },
   };
+}
+
+/** The relay's `{error, message}` body's message (our own relay: a host name, a limit), clipped. */
+function relayMessage(text: string): string {
+  try {
+    const m = (JSON.parse(text) as { message?: unknown }).message;
+    return typeof m === "string" && m ? ` (${m.slice(0, 200)})` : "";
+  } catch {
+    return "";
+  }
 }
 
 export const RELAY_TIMESTAMP_HEADER = "x-passhook-relay-timestamp";
@@ -100,7 +121,10 @@ export function relayTransport(opts: { url: string; secret: string; fetch?: Fetc
       );
       const text = await res.text();
       const own = res.headers.get(RELAY_ERROR_HEADER);
-      if (own) throw new ApnsTransportError(own === "apns_timeout" ? "timeout" : "relay_refused", `APNs relay: ${own}`, res.status);
+      if (own) {
+        const failure = own === "apns_timeout" ? "timeout" : PERMANENT_RELAY_REFUSALS.has(own) ? "relay_rejected" : "relay_refused";
+        throw new ApnsTransportError(failure, `APNs relay: ${own}${relayMessage(text)}`, res.status);
+      }
       return { status: res.status, body: text, apnsId: res.headers.get("apns-id") };
     },
   };

@@ -4,6 +4,7 @@
  * device (`buildPushRequest`) and the pure classification of a response (`classifyApnsResponse`) into
  * the one thing the push consumer should do next. Sending is apns-transport.ts; tokens apns-token.ts.
  */
+import { ApnsTransportError } from "./apns-transport";
 
 export interface ApnsRequest {
   /** APNs base URL, e.g. https://api.push.apple.com (no trailing slash). */
@@ -72,6 +73,8 @@ export type ApnsOutcome =
   | { action: "refresh_token_and_retry"; reason: string }
   /** Stop pushing for this project until its credentials change. */
   | { action: "credentials_invalid"; reason: string }
+  /** The path to APNs (the relay) will refuse this push however often it is sent: fail the job. */
+  | { action: "refused"; reason: string }
   /** Our request was wrong: alert, do not retry. */
   | { action: "bug"; reason: string };
 
@@ -126,8 +129,12 @@ export function classifyApnsResponse(status: number, body: string, attempt = 0):
   return { action: "bug", reason: why };
 }
 
-/** A send that never got an APNs answer (timeout, connection refused, relay refusal): retry later. */
+/**
+ * A send that never got an APNs answer (timeout, connection refused, a relay refusal that may pass):
+ * retry later. A relay refusal this push will always get (`relay_rejected`) fails the job.
+ */
 export function classifyTransportFailure(error: unknown, attempt = 0): ApnsOutcome {
   const reason = error instanceof Error ? error.message : "transport failure";
+  if (error instanceof ApnsTransportError && error.failure === "relay_rejected") return { action: "refused", reason };
   return { action: "retry", reason, delaySeconds: backoffSeconds(attempt, 30) };
 }

@@ -92,8 +92,11 @@ export interface ValidatedAppleCredentials {
 
 export interface ValidateOptions {
   now: number;
-  /** Allow http://127.0.0.1 and http://localhost APNs hosts (ALLOW_INSECURE_CALLBACKS, local development). */
-  allowInsecureApnsHost?: boolean;
+  /**
+   * Allow APNs hosts other than Apple's two: any https URL, and http on 127.0.0.1 / localhost / [::1]
+   * (ALLOW_CUSTOM_APNS_HOST, for a local fake APNs or a test server; never in production).
+   */
+  allowCustomApnsHost?: boolean;
 }
 
 const fail = (reason: CertificateFailureReason, path: string, message: string) => err<CertificateFailure>({ reason, path, message });
@@ -218,12 +221,12 @@ async function verifiedBy(certificate: pkijs.Certificate, issuer: pkijs.Certific
 
 /**
  * The APNs part: a `.p8` that is a PKCS#8 EC P-256 key (§5.3), key and team ids of 10 characters, and a
- * host that is Apple's production or sandbox endpoint or another https URL (a test server or a relay
- * in front of APNs); http only for 127.0.0.1 / localhost when `allowInsecureApnsHost` is set.
+ * host that is Apple's production or sandbox endpoint (§5.1); another host only when
+ * `allowCustomApnsHost` is set (normaliseApnsHost).
  */
 export async function validateApnsKey(
   apns: NonNullable<AppleCredentialsBody["apns"]>,
-  opts: Pick<ValidateOptions, "allowInsecureApnsHost">,
+  opts: Pick<ValidateOptions, "allowCustomApnsHost">,
 ): Promise<Result<NonNullable<ValidatedAppleCredentials["secret"]["apns"]>, CertificateFailure>> {
   let key: Pkcs8Key;
   try {
@@ -238,13 +241,21 @@ export async function validateApnsKey(
   } catch {
     return fail("apns_key_invalid", "apns.privateKeyPem", "The APNs key could not be imported as an EC P-256 key.");
   }
-  const host = normaliseApnsHost(apns.host ?? DEFAULT_APNS_HOST, opts.allowInsecureApnsHost ?? false);
+  const host = normaliseApnsHost(apns.host ?? DEFAULT_APNS_HOST, opts.allowCustomApnsHost ?? false);
   if (!host.ok) return fail("apns_host_invalid", "apns.host", host.error);
   return ok({ keyId: apns.keyId, teamId: apns.teamId, privateKeyPem: toPem("PRIVATE KEY", key.der), host: host.value });
 }
 
-/** An APNs base URL without a trailing slash, query or credentials. */
-export function normaliseApnsHost(raw: string, allowInsecure: boolean): Result<string, string> {
+/** Apple's two APNs endpoints (§5.1), the only hosts a production deployment pushes to. */
+export const APPLE_APNS_HOSTS: readonly string[] = [DEFAULT_APNS_HOST, SANDBOX_APNS_HOST];
+
+/**
+ * An APNs base URL without a trailing slash, query or credentials: Apple's production or sandbox host
+ * on port 443. A push carries the project's provider token and goes wherever this says, so any other
+ * host (a local fake, a test server) needs `allowCustom` (ALLOW_CUSTOM_APNS_HOST, a development flag):
+ * then https anywhere, http only on loopback.
+ */
+export function normaliseApnsHost(raw: string, allowCustom: boolean): Result<string, string> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -252,8 +263,11 @@ export function normaliseApnsHost(raw: string, allowInsecure: boolean): Result<s
     return err("must be an absolute URL such as https://api.push.apple.com");
   }
   if (url.username || url.password || url.search || url.hash) return err("must not carry credentials, a query or a fragment");
+  const base = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+  if (APPLE_APNS_HOSTS.includes(base)) return ok(base);
+  if (!allowCustom) return err(`must be ${DEFAULT_APNS_HOST} or ${SANDBOX_APNS_HOST} (another host only where ALLOW_CUSTOM_APNS_HOST=true, for local development)`);
   const local = url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]";
-  if (url.protocol === "http:" && !(allowInsecure && local)) return err("must use https (http only for 127.0.0.1 or localhost in local development)");
+  if (url.protocol === "http:" && !local) return err("must use https (http only for 127.0.0.1 or localhost in local development)");
   if (url.protocol !== "https:" && url.protocol !== "http:") return err("must be an https URL");
-  return ok(`${url.origin}${url.pathname.replace(/\/+$/, "")}`);
+  return ok(base);
 }

@@ -2,8 +2,8 @@
  * @module apple/config
  * What the Apple edge reads from the Worker's configuration, resolved in one place: PUBLIC_URL (the
  * base of every pass's webServiceURL, which must never change once a pass is out, so wallet work does
- * not fall back to a request's origin) and the APNs transport (the Worker's own fetch, or
- * tools/apns-relay when APNS_RELAY_URL is set).
+ * not fall back to a request's origin), whether APNs hosts other than Apple's are allowed, and the
+ * APNs transport (the Worker's own fetch, or tools/apns-relay when APNS_RELAY_URL is set).
  */
 import { AppError } from "../lib/errors";
 import { fetchTransport, relayTransport, type ApnsTransport } from "./apns-transport";
@@ -25,6 +25,11 @@ export function publicUrl(env: Pick<Env, "PUBLIC_URL">): string {
 /** `{PUBLIC_URL}/apple`: what every pass carries as its webServiceURL (api.md "Wallets"). */
 export function webServiceUrl(env: Pick<Env, "PUBLIC_URL">): string {
   return appleWebServiceURL(publicUrl(env));
+}
+
+/** Whether APNs hosts other than Apple's two are allowed (wrangler.toml ALLOW_CUSTOM_APNS_HOST; development only). */
+export function allowCustomApnsHost(env: Pick<Env, "ALLOW_CUSTOM_APNS_HOST">): boolean {
+  return env.ALLOW_CUSTOM_APNS_HOST === "true";
 }
 
 let cached: { key: string; transport: ApnsTransport } | null = null;

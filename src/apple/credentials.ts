@@ -2,11 +2,15 @@
  * @module apple/credentials
  * A project's Apple credentials in the shared credential store (projects/credentials.ts): validated at
  * upload by certificates.ts (a 400 that names the failing check and input), stored encrypted, shown
- * only as a summary. Loading returns the secret with a cache key per project and credential version,
+ * only as a summary. The pass type cannot change under devices that hold the project's passes (a 409):
+ * every pass carries it, and the web service answers 404 to any other. Loading returns the secret with a cache key per project and credential version,
  * so signers (pkpass.ts) and APNs tokens (apns-token.ts) are parsed once per isolate per version.
  */
+import { getDb } from "../db/client";
+import { projectHasRegistrations } from "../db/queries/apple-registrations";
 import { AppError } from "../lib/errors";
-import { loadWalletCredentials, saveWalletCredentials } from "../projects";
+import { loadWalletCredentials, saveWalletCredentials, walletCredentialSummaries } from "../projects";
+import { allowCustomApnsHost } from "./config";
 import { failureIssues, validateAppleCredentials, type AppleCredentialsBody, type ValidatedAppleCredentials } from "./certificates";
 import type { ApnsTokenKey } from "./apns-token";
 import type { SignerMaterial } from "./pkpass";
@@ -25,20 +29,37 @@ export interface AppleCredentials {
   cacheKey: string;
 }
 
-type CredEnv = Pick<Env, "DB" | "MASTER_KEY" | "ALLOW_INSECURE_CALLBACKS">;
+type CredEnv = Pick<Env, "DB" | "MASTER_KEY" | "ALLOW_CUSTOM_APNS_HOST">;
 
 /** Validates and stores a project's Apple credentials; returns the summary (never key material). */
 export async function saveAppleCredentials(env: CredEnv, projectId: string, body: AppleCredentialsBody, now = Date.now()) {
-  const checked = await validateAppleCredentials(body, { now, allowInsecureApnsHost: env.ALLOW_INSECURE_CALLBACKS === "true" });
+  const checked = await validateAppleCredentials(body, { now, allowCustomApnsHost: allowCustomApnsHost(env) });
   if (!checked.ok) {
     const f = checked.error;
     throw new AppError("validation_failed", f.message, { reason: f.reason, issues: failureIssues(f) });
   }
   const { secret, summary } = checked.value;
+  await refusePassTypeChange(env, projectId, summary.passTypeIdentifier);
   // The certificate's O is the team's name: pass.json's organizationName unless the design names one.
   const organizationName = nameAttribute(readCertificatePem(secret.certificatePem).subject, "2.5.4.10") ?? summary.teamIdentifier;
   const stored: AppleSecret = { ...secret, passTypeIdentifier: summary.passTypeIdentifier, teamIdentifier: summary.teamIdentifier, organizationName };
   return saveWalletCredentials(env, projectId, "apple", { secret: stored, summary: { ...summary, organizationName } }, now);
+}
+
+/**
+ * Every issued pass carries the pass type id in its pass.json, and its device calls the web service
+ * with it (apple-wallet.md §1.1); after a change they would all be 404s. So a change is a 409 while
+ * devices are registered for the current type; deleting the credentials first switches anyway.
+ */
+async function refusePassTypeChange(env: Pick<Env, "DB">, projectId: string, next: string): Promise<void> {
+  const current = (await walletCredentialSummaries(env, projectId)).apple as { passTypeIdentifier?: unknown } | null;
+  const before = typeof current?.passTypeIdentifier === "string" ? current.passTypeIdentifier : null;
+  if (!before || before === next || !(await projectHasRegistrations(getDb(env.DB), projectId, before))) return;
+  throw new AppError(
+    "conflict",
+    `Devices hold this project's passes of type ${before}; with ${next} every one of them would stop updating (the web service answers only the stored pass type). Upload credentials for ${before}, or DELETE /v1/project/${projectId}/credentials/apple first to switch anyway.`,
+    { passTypeIdentifier: before },
+  );
 }
 
 /** The project's Apple credentials, or null when it has none (cached per isolate for a minute). */

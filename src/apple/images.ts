@@ -2,9 +2,11 @@
  * @module apple/images
  * A template's Apple images (apple-wallet.md §2.5, §3.1): PNGs named from Apple's list (`icon.png`,
  * `logo@2x.png`, ...), uploaded raw (`PUT /v1/template/{id}/images/{name}`, up to 1 MiB each, outside
- * the 256 KiB JSON limit) or as base64 in the template body. They live in `apple_template_images`,
- * never in the `templates` row, and are read only when a bundle is built. Every change moves the
- * template's `images_changed_at` (part of each pass's Last-Modified) and fans out like a template edit.
+ * the 256 KiB JSON limit) or as base64 in the template body, at most 2 MiB together per template
+ * (every download reads and zips them all, and D1 keeps them as base64). They live in
+ * `apple_template_images`, never in the `templates` row, and are read only when a bundle is built.
+ * Every change moves the template's `images_changed_at` (part of each pass's Last-Modified) and fans
+ * out like a template edit.
  */
 import { getDb } from "../db/client";
 import { deleteTemplateImage, listTemplateImages, loadTemplateImages, putTemplateImages, type ImageWrite } from "../db/queries/apple-templates";
@@ -19,6 +21,25 @@ import { storedDesign } from "./template-design";
 
 /** One raw upload; the JSON path keeps design.ts's smaller cap (a body is at most 256 KiB). */
 export const IMAGE_UPLOAD_LIMIT = 1024 * 1024;
+/** All of a template's images together. */
+export const TEMPLATE_IMAGES_LIMIT = 2 * 1024 * 1024;
+
+/**
+ * Refuses (413) when the stored images, with `incoming` (name → bytes) replacing those of the same
+ * name, would pass TEMPLATE_IMAGES_LIMIT. Check then write: two uploads racing may pass it together
+ * by at most one image.
+ */
+function checkTotal(stored: { name: string; bytes: number }[], incoming: Record<string, number>): void {
+  const kept = stored.filter((i) => !Object.hasOwn(incoming, i.name)).reduce((n, i) => n + i.bytes, 0);
+  const total = Object.values(incoming).reduce((n, b) => n + b, kept);
+  if (total <= TEMPLATE_IMAGES_LIMIT) return;
+  const kib = (n: number) => Math.ceil(n / 1024);
+  throw new AppError(
+    "payload_too_large",
+    `A template's images may total at most ${kib(TEMPLATE_IMAGES_LIMIT)} KiB; with this they would total ${kib(total)} KiB. Delete or shrink an image first.`,
+    { limitBytes: TEMPLATE_IMAGES_LIMIT, totalBytes: total },
+  );
+}
 
 type ImageEnv = Pick<Env, "DB" | "MASTER_KEY" | "APPLE_QUEUE">;
 interface Scope {
@@ -57,8 +78,8 @@ export async function putTemplateImage(scope: Scope, templateId: number, name: s
   if (!imageBaseOf(name)) throw notFound("Image name");
   const type = (upload.contentType ?? "").split(";")[0].trim().toLowerCase();
   if (type !== "image/png") throw new AppError("unsupported_media_type", "Send the image as Content-Type: image/png.", { contentType: type || null });
-  const existing = (await listTemplateImages(getDb(scope.env.DB), templateId)).map((i) => i.name).filter((n) => n !== name);
-  checkNames(template, [...existing, name]);
+  const stored = await listTemplateImages(getDb(scope.env.DB), templateId);
+  checkNames(template, [...stored.map((i) => i.name).filter((n) => n !== name), name]);
   let bytes: Uint8Array;
   try {
     bytes = await upload.read();
@@ -66,10 +87,22 @@ export async function putTemplateImage(scope: Scope, templateId: number, name: s
     if (e instanceof AppError && e.code === "payload_too_large") throw new AppError("payload_too_large", `An image may be at most ${IMAGE_UPLOAD_LIMIT / 1024} KiB.`, { limitBytes: IMAGE_UPLOAD_LIMIT });
     throw e;
   }
+  checkTotal(stored, { [name]: bytes.length });
   const image = await describe(name, bytes);
   await putTemplateImages(getDb(scope.env.DB), templateId, scope.projectId, [image], now);
   await requestTemplatePush(scope.env, scope.projectId, templateId, now, now);
   return { name, bytes: image.bytes, width: image.width, height: image.height, sha1: image.sha1, updatedAt: iso(now) };
+}
+
+/**
+ * Before a template is replaced: 413 when the body's images (`takeAppleImages`) would bring the
+ * template past TEMPLATE_IMAGES_LIMIT, so a refused body changes nothing. Another project's template
+ * is a 404, as the replace would answer. A new template needs no check (a body is at most 256 KiB).
+ */
+export async function checkAppleImagesFit(scope: Scope, templateId: number, images: Record<string, Uint8Array>): Promise<void> {
+  if (!Object.keys(images).length) return;
+  await ownedTemplate(scope, templateId);
+  checkTotal(await listTemplateImages(getDb(scope.env.DB), templateId), Object.fromEntries(Object.entries(images).map(([n, b]) => [n, b.length])));
 }
 
 /**

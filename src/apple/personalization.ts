@@ -4,13 +4,19 @@
  * it encrypted (personal data: AES-GCM under MASTER_KEY, bound to the pass), answer with the
  * personalization token signed by the pass certificate, and emit the `personalize` callback with the
  * fields. The endpoint has no documented credential, so it accepts one sign-up per pass: a repeat with
- * the same data (a retry whose answer was lost) is answered again without a second callback, anything
- * else is a 409. Once personalized, bundles leave personalization.json out (bundle.ts), and the pass's
- * devices are told it changed.
+ * the same data and the same token (a retry whose answer was lost) is answered again without a second
+ * callback, anything else is a 409. Only the first token is ever signed (its SHA-256 is stored with
+ * the sign-up), only opaque tokens are signed at all (personalize.ts), and each pass may call at most
+ * APPLE_LOG_RATE_LIMIT times a minute: the pass certificate's signature is never an oracle. Once
+ * personalized, bundles leave personalization.json out (bundle.ts), and the pass's devices are told it
+ * changed.
+ *
+ * Whoever calls first with a pass's type and serial wins: Apple gives the endpoint no credential, so a
+ * caller who knows the serial can sign up before the holder does (README "Apple Wallet").
  */
 import { getDb } from "../db/client";
 import { deletePersonalization, findPersonalization, insertPersonalization } from "../db/queries/apple-templates";
-import { decryptSecret, encryptSecret } from "../lib/crypto";
+import { constantTimeEqual, decryptSecret, encryptSecret, sha256Hex } from "../lib/crypto";
 import { AppError, notFound } from "../lib/errors";
 import { parseWith } from "../lib/validation";
 import { emitHolderEvent } from "../passes";
@@ -21,7 +27,7 @@ import { requestPassPush } from "./subscriber";
 import { storedDesign } from "./template-design";
 import { knownPass, type PassAddress } from "./web-service";
 
-type PersonalizeEnv = Pick<Env, "DB" | "MASTER_KEY" | "PASS_OBJECT" | "APPLE_QUEUE">;
+type PersonalizeEnv = Pick<Env, "DB" | "MASTER_KEY" | "PASS_OBJECT" | "APPLE_QUEUE" | "APPLE_LOG_RATE_LIMIT">;
 
 const context = (passId: number) => `apple-personalization:${passId}`;
 
@@ -40,6 +46,9 @@ export async function personalizePass(env: PersonalizeEnv, at: PassAddress, raw:
   const { wp, creds } = await knownPass(env, at);
   const wanted = storedDesign(wp.template).personalization;
   if (!wanted) throw notFound("Personalizable pass");
+  // Before the body is read: refused requests count too. Wallet retries with growing waits (§1.1).
+  const { success } = await env.APPLE_LOG_RATE_LIMIT.limit({ key: `personalize:${wp.pass.projectId}:${wp.pass.id}` });
+  if (!success) throw new AppError("rate_limited", "Too many personalization requests for this pass; try again in a minute.", null, { "Retry-After": "60" });
   const body = parseWith(personalizeBody, raw);
   const missing = missingPersonalization(body.requiredPersonalizationInfo, wanted.requiredFields);
   if (missing.length)
@@ -48,12 +57,14 @@ export async function personalizePass(env: PersonalizeEnv, at: PassAddress, raw:
     });
   const data = canonical(body.requiredPersonalizationInfo);
   const json = JSON.stringify(data);
+  const tokenHash = await sha256Hex(body.personalizationToken);
   const db = getDb(env.DB);
   const stored = await insertPersonalization(db, {
     passId: wp.pass.id,
     projectId: wp.pass.projectId,
     dataEnc: await encryptSecret(env.MASTER_KEY, json, context(wp.pass.id)),
     personalizedAt: now,
+    tokenHash,
   });
   if (stored) {
     try {
@@ -65,9 +76,12 @@ export async function personalizePass(env: PersonalizeEnv, at: PassAddress, raw:
     }
     await requestPassPush(env, wp.pass.projectId, wp.pass.id, now, now);
   } else {
+    // A repeat is answered only when it is the same sign-up with the same token; a row from before
+    // token hashes were kept (token_hash null) is never signed again.
     const existing = await findPersonalization(db, wp.pass.id);
     const before = existing ? await decryptSecret(env.MASTER_KEY, existing.dataEnc, context(wp.pass.id)) : null;
-    if (before !== json) throw new AppError("conflict", "This pass has been personalized already.");
+    const sameToken = existing?.tokenHash ? await constantTimeEqual(existing.tokenHash, tokenHash) : false;
+    if (before !== json || !sameToken) throw new AppError("conflict", "This pass has been personalized already.");
   }
   return signPersonalizationToken(body.personalizationToken, await loadSigner(signerMaterial(creds)), now);
 }

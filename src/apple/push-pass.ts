@@ -5,8 +5,9 @@
  * (reused until ~50 minutes old, apns-token.ts). What APNs answers decides the rest (apns.ts, §5.4):
  * 200 marks the registration pushed; BadDeviceToken / Unregistered / 410 remove it (not when the device
  * registered again after APNs gave up on it); ExpiredProviderToken mints a new token and sends once
- * more; bad credentials fail the job; 429 / 5xx / no answer retry the job later, and only the
- * registrations still owed a push are sent again.
+ * more; bad credentials, or a stored APNs host the configuration no longer allows, fail the job;
+ * 429 / 5xx / no answer retry the job later, and only the registrations still owed a push are sent
+ * again. Sends that have not begun by the consumer's deadline are deferred (not a failure).
  */
 import { getDb } from "../db/client";
 import { deleteDeadRegistration, markPushed, registrationsToPush } from "../db/queries/apple-registrations";
@@ -17,21 +18,35 @@ import { walletPass } from "../passes";
 import { buildPushRequest, classifyApnsResponse, classifyTransportFailure, type ApnsOutcome } from "./apns";
 import { invalidateProviderToken, providerToken, type ApnsTokenKey } from "./apns-token";
 import type { ApnsTransport } from "./apns-transport";
-import { PUBLIC_URL_MISSING } from "./config";
+import { normaliseApnsHost } from "./certificates";
+import { allowCustomApnsHost, PUBLIC_URL_MISSING } from "./config";
 import { apnsKey, loadAppleCredentials } from "./credentials";
 import { lastDeviceGone, MAX_REGISTRATIONS_PER_PASS, type WebServiceEnv } from "./web-service";
 
-export type PushResult = { kind: "done"; pushed: number; removed: number } | { kind: "retry"; delaySeconds: number; reason: string } | { kind: "failed"; reason: string };
+export type PushResult =
+  | { kind: "done"; pushed: number; removed: number }
+  | { kind: "retry"; delaySeconds: number; reason: string }
+  /** The invocation's time ran out before every send began: the rest go in a new message, not a failure. */
+  | { kind: "deferred"; delaySeconds: number; reason: string }
+  | { kind: "failed"; reason: string };
+
+/** A deferred pass is sent again after this many seconds. */
+export const DEFERRED_DELAY_SECONDS = 5;
 
 export interface PushContext {
-  env: WebServiceEnv & Pick<Env, "PUBLIC_URL">;
+  env: WebServiceEnv & Pick<Env, "PUBLIC_URL" | "ALLOW_CUSTOM_APNS_HOST">;
   transport: ApnsTransport;
-  /** Shared by every push of one queue invocation: at most 6 connections at once. */
+  /** This message's share of the invocation's 6 connections (push-slots.ts). */
   limit: Limiter;
   /** The message's earlier tries (0 on the first), for the backoff. */
   attempt: number;
   now: number;
+  /** No send starts once `clock()` reaches this (the consumer's time budget); the rest are deferred. */
+  deadline: number;
+  clock: () => number;
 }
+
+type SendOutcome = ApnsOutcome | { action: "deferred" };
 
 /** Pushes pass `passId` to every device still owed a push. */
 export async function pushPass(ctx: PushContext, passId: number): Promise<PushResult> {
@@ -42,11 +57,15 @@ export async function pushPass(ctx: PushContext, passId: number): Promise<PushRe
   const creds = await loadAppleCredentials(env, wp.pass.projectId);
   const key = creds ? apnsKey(creds) : null;
   if (!key) return { kind: "failed", reason: "The project has no Apple credentials with an APNs key (apns in PUT /v1/project/{id}/credentials/apple)." };
+  // Credentials stored under an older, looser rule (or with the development flag since turned off).
+  const host = normaliseApnsHost(key.host, allowCustomApnsHost(env));
+  if (!host.ok) return { kind: "failed", reason: `The project's APNs host is not allowed: apns.host ${host.error}. PUT the Apple credentials again.` };
   const db = getDb(env.DB);
   const regs = await registrationsToPush(db, passId, MAX_REGISTRATIONS_PER_PASS);
   if (!regs.length) return { kind: "done", pushed: 0, removed: 0 };
 
-  const outcomes = await Promise.all(regs.map((r) => ctx.limit(() => sendOne(ctx, key, r))));
+  const send = (r: AppleRegistrationRecord) => (ctx.clock() >= ctx.deadline ? Promise.resolve<SendOutcome>({ action: "deferred" }) : sendOne(ctx, key, r));
+  const outcomes = await Promise.all(regs.map((r) => ctx.limit(() => send(r))));
   const pushed = regs.filter((_, i) => outcomes[i].action === "done" || outcomes[i].action === "bug");
   await markPushed(db, pushed);
   let removed = 0;
@@ -61,8 +80,12 @@ export async function pushPass(ctx: PushContext, passId: number): Promise<PushRe
   }
   const refused = outcomes.find((o) => o.action === "credentials_invalid");
   if (refused) return { kind: "failed", reason: `APNs refused the project's credentials: ${refused.reason}` };
+  const rejected = outcomes.find((o) => o.action === "refused");
+  if (rejected) return { kind: "failed", reason: `The push will never be accepted as sent: ${rejected.reason}` };
   const retries = outcomes.filter((o): o is Extract<ApnsOutcome, { action: "retry" }> => o.action === "retry");
   if (retries.length) return { kind: "retry", delaySeconds: Math.max(...retries.map((r) => r.delaySeconds)), reason: `${retries.length} of ${regs.length} pushes not accepted: ${retries[0].reason}` };
+  const deferred = outcomes.filter((o) => o.action === "deferred").length;
+  if (deferred) return { kind: "deferred", delaySeconds: DEFERRED_DELAY_SECONDS, reason: `${deferred} of ${regs.length} pushes left for a later run (the invocation's time budget was used up)` };
   return { kind: "done", pushed: pushed.length, removed };
 }
 

@@ -2,14 +2,16 @@
  * @module apple/routes
  * Apple Wallet over HTTP. `appleRoutes` (mounted at the root): the PassKit web service under
  * `/apple/v1` (apple-wallet.md §1.1, the pass's webServiceURL is `{PUBLIC_URL}/apple`) and the public
- * download `/p/:token/pass.pkpass`. `appleApiRoutes` (mounted in the admin API, behind project auth):
+ * download `/p/:token/pass.pkpass`, and the operator's APNs canary `/v1/operator/apns-canary` (ADMIN_TOKEN
+ * bearer, checked here: the admin API's project auth does not cover it). `appleApiRoutes` (mounted in
+ * the admin API, behind project auth):
  * the project's Apple credentials, a pass's .pkpass, template images and fan-out progress.
  * Handlers parse, call one verb, answer.
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env";
 import { parseJsonText, readBody, readJsonBody } from "../lib/body";
-import { notFound } from "../lib/errors";
+import { notFound, unauthorized } from "../lib/errors";
 import { parseIntId } from "../lib/ids";
 import { parseWith } from "../lib/validation";
 import { PKPASS_TYPE } from "./bundle";
@@ -19,6 +21,8 @@ import { DEVICE_LOG_LIMIT, logDeviceLines } from "./device-log";
 import { latestPass, projectPkpass, publicPkpass, type Download } from "./downloads";
 import { templatePushes } from "./fanout";
 import { getTemplateImage, IMAGE_UPLOAD_LIMIT, listImages, putTemplateImage, removeTemplateImage } from "./images";
+import { verifyOperator } from "../projects";
+import { operatorApnsCanary } from "./operator-canary";
 import { personalizePass } from "./personalization";
 import { registerDevice, serialsSince, unregisterDevice } from "./web-service";
 
@@ -82,7 +86,15 @@ export const appleRoutes = new Hono<AppEnv>()
     return c.body(null, 200);
   })
   // The public, unguessable download link (the holder page's Add to Apple Wallet button).
-  .get("/p/:token/pass.pkpass", async (c) => pkpassResponse(await publicPkpass(c.env, c.req.param("token")), true));
+  .get("/p/:token/pass.pkpass", async (c) => pkpassResponse(await publicPkpass(c.env, c.req.param("token")), true))
+  // `npm run apns:canary -- --via worker`: does this Worker's own fetch reach APNs?
+  .post("/v1/operator/apns-canary", async (c) => {
+    if (!(await verifyOperator(c.env, c.req.header("authorization")))) {
+      console.log(JSON.stringify({ msg: "operator auth failed", path: c.req.path }));
+      throw unauthorized("passhook-operator", "Bearer");
+    }
+    return c.json(await operatorApnsCanary(c.env, await deviceJson(c)));
+  });
 
 function intId(c: Context, name: string, what: string): number {
   const id = parseIntId(c.req.param(name) ?? "");

@@ -46,7 +46,7 @@ beforeAll(async () => {
   await vi.waitUntil(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(apnsLog), { timeout: 30_000, interval: 50 });
   apnsUrl = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(apnsLog)![1];
   receiver = await startReceiver();
-  worker = await startWorker({ PUBLIC_URL, ALLOW_INSECURE_CALLBACKS: "true" });
+  worker = await startWorker({ PUBLIC_URL, ALLOW_INSECURE_CALLBACKS: "true", ALLOW_CUSTOM_APNS_HOST: "true" });
   project = await createProject(worker.url, "Apple over HTTP");
   auth = `Basic ${Buffer.from(`${project.key}:${project.secret}`).toString("base64")}`;
 });

@@ -11,7 +11,8 @@ import { fixture, goodCredentials, identity } from "./apple-fixtures";
 import { call, newProject, newTemplate, type TestProject } from "./http";
 import { mockReceiver, until, type Received } from "./receiver";
 
-export const APNS_HOST = "https://apns.test";
+/** Apple's production host (the only kind allowed without ALLOW_CUSTOM_APNS_HOST), mocked at fetch. */
+export const APNS_HOST = "https://api.push.apple.com";
 export const HOOKS = "https://hooks.customer.example/passhook";
 export const PASS_TYPE = identity.passTypeIdentifier;
 
@@ -74,7 +75,7 @@ function apnsAnswer(req: Received, expiredJwts: Set<string>): Response {
   }
 }
 
-/** One fetch spy for both outside parties: APNs (host apns.test) and the callback server. */
+/** One fetch spy for both outside parties: APNs (at APNS_HOST) and the callback server. */
 export function mockNetwork(opts: { apns?: (req: Received) => Response | undefined } = {}) {
   const apns: ApnsRequestSeen[] = [];
   const callbacks: Received[] = [];

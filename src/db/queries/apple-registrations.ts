@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, gt, lte, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { appleCounters, appleRegistrations, type AppleRegistrationRecord } from "../schema";
+import { appleCounters, appleRegistrations, templates, type AppleRegistrationRecord } from "../schema";
 
 export interface RegistrationKey {
   deviceLibraryId: string;
@@ -127,6 +127,20 @@ export async function markPushed(db: Db, pushed: (RegistrationKey & { tag: numbe
   if (!pushed.length) return;
   const [first, ...rest] = pushed.map((p) => db.update(appleRegistrations).set({ pushedTag: sql`max(${appleRegistrations.pushedTag}, ${p.tag})` }).where(keyIs(p)));
   await db.batch([first, ...rest]);
+}
+
+/**
+ * Whether a device is registered for any of the project's passes under `passTypeId`. Through the
+ * templates' project index and the registrations' template index (registrations have no project index).
+ */
+export async function projectHasRegistrations(db: Db, projectId: string, passTypeId: string): Promise<boolean> {
+  const rows = await db
+    .select({ passId: appleRegistrations.passId })
+    .from(templates)
+    .innerJoin(appleRegistrations, eq(appleRegistrations.templateId, templates.id))
+    .where(and(eq(templates.projectId, projectId), eq(appleRegistrations.passTypeId, passTypeId)))
+    .limit(1);
+  return rows.length === 1;
 }
 
 export async function templateHasRegistrations(db: Db, templateId: number): Promise<boolean> {

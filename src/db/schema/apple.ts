@@ -88,12 +88,15 @@ export const appleTemplates = sqliteTable("apple_templates", {
 /**
  * What a holder entered when signing up for a rewards pass (§1.6): the fields as JSON, AES-GCM under
  * MASTER_KEY bound to the pass (`data_enc`). One row per pass; its presence means "personalized".
+ * `token_hash` is the hex SHA-256 of the personalization token that was signed: a repeat re-signs
+ * only that token (null on rows stored before it existed: those are never signed again).
  */
 export const applePersonalizations = sqliteTable("apple_personalizations", {
   passId: integer("pass_id").primaryKey(),
   projectId: text("project_id").notNull(),
   dataEnc: text("data_enc").notNull(),
   personalizedAt: integer("personalized_at").notNull(),
+  tokenHash: text("token_hash"),
 });
 
 export type AppleRegistrationRecord = typeof appleRegistrations.$inferSelect;

@@ -1,0 +1,1 @@
+ALTER TABLE `apple_personalizations` ADD `token_hash` text;
