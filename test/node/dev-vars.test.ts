@@ -32,7 +32,7 @@ describe("npm start's .dev.vars", () => {
     const file = path.join(dir, "google.dev.vars");
     writeFileSync(file, GOOGLE_LINES); // no trailing newline, as an editor may leave it
     const r = prepareDevVars(file, example);
-    expect(r).toEqual({ created: false, added: ["ADMIN_TOKEN", "MASTER_KEY", "ALLOW_INSECURE_CALLBACKS", "CALLBACK_RETRY_SCHEDULE"] });
+    expect(r).toEqual({ created: false, added: ["ADMIN_TOKEN", "MASTER_KEY", "ALLOW_INSECURE_CALLBACKS", "ALLOW_CUSTOM_APNS_HOST", "CALLBACK_RETRY_SCHEDULE"] });
     const text = readFileSync(file, "utf8");
     expect(text.startsWith(`${GOOGLE_LINES}\n`)).toBe(true);
     expect(text).toMatch(/^MASTER_KEY=\S+$/m);
@@ -49,7 +49,7 @@ describe("npm start's .dev.vars", () => {
     const file = path.join(dir, "custom.dev.vars");
     writeFileSync(file, "# mine\nADMIN_TOKEN=my-own-token\nexport MASTER_KEY=bXkta2V5\n");
     const r = prepareDevVars(file, example);
-    expect(r.created === false && r.added).toEqual(["ALLOW_INSECURE_CALLBACKS", "PUBLIC_URL", "CALLBACK_RETRY_SCHEDULE"]);
+    expect(r.created === false && r.added).toEqual(["ALLOW_INSECURE_CALLBACKS", "ALLOW_CUSTOM_APNS_HOST", "PUBLIC_URL", "CALLBACK_RETRY_SCHEDULE"]);
     const text = readFileSync(file, "utf8");
     expect(text.match(/ADMIN_TOKEN=/g)).toHaveLength(1);
     expect(text).toContain("ADMIN_TOKEN=my-own-token\n");
