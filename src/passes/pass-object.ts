@@ -20,49 +20,21 @@ import { getDb, type Db } from "../db/client";
 import { claimNextDelivery, requeueDeliveries, writeHolderEvent } from "../db/queries/deliveries";
 import { deleteLegacyPassEvents, findPassByTarget, legacyPassEvents, passIdIn, writePassChange } from "../db/queries/passes";
 import { integrationExists } from "../db/queries/integrations";
-import { receiptStatements } from "../db/queries/receipts";
-import type { DeliveryEvent, PassRecord } from "../db/schema";
+import { receiptStatements, writeReceipts } from "../db/queries/receipts";
+import type { PassRecord } from "../db/schema";
 import type { SerializedAppError } from "../lib/errors";
 import { newId, newToken } from "../lib/ids";
 import { logError } from "../lib/log";
-import { iso } from "../lib/time";
 import { PassHistory, type HistoryEvent } from "./history";
+import { snapshot, type DeliveryTask, type EmitOutcome, type HolderEventInput, type PushTask, type WriteOutcome } from "./pass-messages";
 import { planWrite, type PassCommand, type PassTarget, type Plan } from "./plan-write";
-import { errorAnswer, successAnswer, type LoggedAnswer, type Receipt, type ReceiptAnswer } from "./receipt";
+import { errorAnswer, successAnswer, type Receipt, type ReceiptAnswer } from "./receipt";
 
 const INTERNAL: SerializedAppError = { code: "internal", message: "Internal error.", details: null };
 /** The listener's own answer for an unknown URL: its integration was deleted while the request ran. */
 const LISTENER_GONE: SerializedAppError = { code: "not_found", message: "No such listener.", details: null };
 
-/** `logged` is the listener answer as recorded with the receipt (absent when there was no receipt, or it could not be written). */
-export type WriteOutcome =
-  | { ok: true; pass: PassRecord; changed: boolean; created: boolean; logged?: LoggedAnswer }
-  | { ok: false; error: SerializedAppError; logged?: LoggedAnswer };
-
-export interface HolderEventInput {
-  event: DeliveryEvent;
-  platform: "ios" | "android";
-  personalization?: Record<string, string>;
-  source: string;
-  /** A test send: delivered like any other, marked as a test, not logged as a holder event. */
-  test?: boolean;
-}
-
-export type EmitOutcome = { ok: true; deliveryId: string | null } | { ok: false; error: SerializedAppError };
-
-/**
- * Queue message bodies: ids only, the consumer reloads the row. `attempt` is the attempt the message
- * is for (the row's attempt count + 1 when sent): a duplicate or overtaken message is recognised and
- * dropped. `parked` marks a task the consumer itself moved to the dead-letter queue.
- */
-export interface DeliveryTask {
-  deliveryId: string;
-  attempt: number;
-  parked?: boolean;
-}
-export interface PushTask {
-  outboxId: number;
-}
+export type { DeliveryTask, EmitOutcome, HolderEventInput, PushTask, WriteOutcome };
 
 /** A write waiting for its group's D1 batch. */
 interface PendingWrite {
@@ -288,16 +260,7 @@ export class PassObject extends DurableObject<Env> {
   private async receiptsAlone(items: { receipt: Receipt; answer: ReceiptAnswer }[]): Promise<number[] | null> {
     if (!items.length) return null;
     try {
-      const db = this.db();
-      const stmts = items.map((i) => [...receiptStatements(db, i.receipt, i.answer)]);
-      const [first, ...rest] = stmts.flat();
-      const results = await db.batch([first, ...rest]);
-      let at = 0;
-      return stmts.map((group) => {
-        const id = (results[at] as { id: number }[])[0].id;
-        at += group.length;
-        return id;
-      });
+      return await writeReceipts(this.db(), items.map((i) => ({ row: i.receipt, answer: i.answer })));
     } catch (e) {
       logError("listener receipt write failed", e, { integration: items[0].receipt.integrationId });
       return null;
@@ -373,19 +336,4 @@ export class PassObject extends DurableObject<Env> {
       logError("queue send failed; the sweep will retry", e, { queue });
     }
   }
-}
-
-/** The pass as it was when the event happened (Airship's callback fields). */
-function snapshot(pass: PassRecord, input: HolderEventInput): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    passId: pass.id,
-    templateId: pass.templateId,
-    serialNumber: pass.serialNumber,
-    createdAt: iso(pass.createdAt),
-    updatedAt: iso(pass.updatedAt),
-    externalId: pass.externalId,
-    platform: input.platform,
-  };
-  if (input.personalization) body.personalization = input.personalization;
-  return body;
 }

@@ -91,6 +91,19 @@ export async function settleKeyAlone(db: Db, claimed: { scope: string; key: stri
   await keyRecord(db, claimed, answer, undefined, null);
 }
 
+/** Several receipts (requests that changed nothing) in one batch. Returns their event ids, in order. */
+export async function writeReceipts(db: Db, items: readonly { row: ReceiptRow; answer: ReceiptAnswer }[]): Promise<number[]> {
+  const stmts = items.map((i) => [...receiptStatements(db, i.row, i.answer)]);
+  const [first, ...rest] = stmts.flat();
+  const results = await db.batch([first, ...rest]);
+  let at = 0;
+  return stmts.map((group) => {
+    const id = (results[at] as { id: number }[])[0].id;
+    at += group.length;
+    return id;
+  });
+}
+
 /** A receipt on its own (the request changed no pass): one batch. Returns the event's id. */
 export async function writeReceipt(db: Db, row: ReceiptRow, answer: ReceiptAnswer): Promise<number> {
   const [first, ...rest] = receiptStatements(db, row, answer);
