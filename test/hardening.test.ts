@@ -370,6 +370,27 @@ describe("listener idempotency keys are never left claimed", () => {
   });
 });
 
+describe("what a sender can make passhook store", () => {
+  it("names at most 20 ignored keys and keeps a long content type short", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const i = await integration(p, { templateId: t, action: "create" });
+    const body: Record<string, unknown> = { "pass-id": "stray", name: "Ada" };
+    for (let k = 0; k < 5000; k++) body[`stray_${k}_${"x".repeat(20)}`] = 1;
+    const r = await hook(i.listenerUrl, body, { "webhook-id": "many-keys" });
+    expect(r.status).toBe(201);
+    expect(r.body.ignoredFields).toHaveLength(20);
+    const stored = await env.DB.prepare("select length(response_body) as n from idempotency_keys where scope = ?").bind(`listener:${i.id}`).first<{ n: number }>();
+    expect(stored!.n).toBeLessThan(2048);
+    const long = await hook(i.listenerUrl, "x", { "content-type": `text/${"y".repeat(70_000)}` });
+    expect(long.status).toBe(415);
+    expect(JSON.stringify(long.body).length).toBeLessThan(1024);
+    const listed = (await call(`/v1/integration/${i.id}/events?limit=2`, { auth: p.auth })).body.events;
+    // Apart from the body (at most its first 64 KiB in a list), what is recorded stays small.
+    expect(JSON.stringify(listed.map((e: Record<string, unknown>) => ({ ...e, body: null }))).length).toBeLessThan(4096);
+  });
+});
+
 describe("D1 limits", () => {
   it("recovers a pass with more failed deliveries than one statement can bind", async () => {
     const p = await newProject();

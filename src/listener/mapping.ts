@@ -5,7 +5,8 @@
  * (`"points": "customer.loyalty.points"`, a dotted path into nested JSON) or removes (`null`) a field;
  * `pass-id` can be renamed, never removed (WalletThat: "every action requires the inclusion of the
  * pass-id field ... and cannot be removed"). Status and archive actions read `pass-id` only.
- * Keys the mapping does not read are reported as `ignoredFields`, so a sender with extra data works.
+ * Keys the mapping does not read are reported as `ignoredFields` (the first 20), so a sender with extra
+ * data works.
  *
  * Every input here is hostile: a path segment `__proto__`, `prototype` or `constructor` is refused when a
  * mapping is saved and never followed when a payload is read, objects built from input have no
@@ -18,6 +19,8 @@ import { err, ok, type Result } from "../lib/result";
 import { bareRecord, FORBIDDEN_SEGMENTS, hasForbiddenSegment } from "../lib/safe-keys";
 import { isBlank, PASS_ID_KEY as PASS_ID } from "../passes";
 
+
+export const MAX_IGNORED_LISTED = 20;
 export const FIELD_ACTIONS: readonly IntegrationAction[] = ["create", "update"];
 
 export type FieldMapping = Record<string, string | null>;
@@ -122,7 +125,12 @@ export function applyMapping(spec: MappingSpec, payload: Record<string, unknown>
     }
   }
   if (issues.length || externalId === null) return err(issues);
-  const ignoredFields = Object.keys(payload).filter((k) => !used.has(k));
+  // Named back to the sender (and kept with the answer): at most 20 keys of at most 100 characters,
+  // so a body of thousands of stray keys cannot make a 250 KB answer that is stored three times.
+  const ignoredFields = Object.keys(payload)
+    .filter((k) => !used.has(k))
+    .slice(0, MAX_IGNORED_LISTED)
+    .map((k) => k.slice(0, 100));
   return ok({ externalId, values, sourceOf, ignoredFields });
 }
 

@@ -42,7 +42,7 @@ export function parsePayload(text: string, contentType: string | null): Record<s
   const mime = (contentType ?? "").split(";")[0].trim().toLowerCase();
   if (mime === FORM) return Object.fromEntries(new URLSearchParams(text));
   if (!isJsonContentType(contentType)) {
-    throw new AppError("unsupported_media_type", `Send the payload as application/json or ${FORM}.`, { contentType });
+    throw new AppError("unsupported_media_type", `Send the payload as application/json or ${FORM}.`, { contentType: contentType?.slice(0, 200) ?? null });
   }
   const value = text.trim() === "" ? {} : parseJsonText(text);
   if (value === null || typeof value !== "object" || Array.isArray(value)) {

@@ -54,7 +54,7 @@ export async function receive(env: ListenerEnv, token: string, req: Request, opt
   const integration = token.length <= 128 ? await findListenerIntegration(env, await sha256Hex(token), now) : null;
   if (!integration || !integration.enabled) return errorOutcome(new AppError("not_found", "No such listener."));
 
-  const draft = newDraft(integration.id, now, { headers: selectHeaders(req.headers), contentType: req.headers.get("content-type") });
+  const draft = newDraft(integration.id, now, { headers: selectHeaders(req.headers), contentType: req.headers.get("content-type")?.slice(0, 512) ?? null });
   const outcome = await outcomeOf(() => run(env, integration, req, draft, now), "receive");
   await settle(env, integration, draft, outcome, defer);
   await Promise.all(pending);
