@@ -414,6 +414,22 @@ describe("D1 limits", () => {
     await until(() => calls.length > 0);
   });
 
+  it("keeps up with the write rate: one cron run goes on while rows are due (within its time budget)", async () => {
+    const p = await newProject();
+    const t = await newTemplate(p);
+    const i = await integration(p, { templateId: t, action: "create" });
+    const old = Date.now() - 40 * 86_400_000;
+    const { m } = (await env.DB.prepare("select coalesce(min(id), 1) as m from inbound_events").first<{ m: number }>())!;
+    const start = m - 12_001;
+    const stmts = Array.from({ length: 12_000 }, (_, k) =>
+      env.DB.prepare("insert into inbound_events (id, integration_id, received_at, status_code) values (?, ?, ?, 200)").bind(start + k, i.id, old + k),
+    );
+    for (let k = 0; k < stmts.length; k += 1000) await env.DB.batch(stmts.slice(k, k + 1000));
+    // More than the 10,000 rows a run could delete before (20 chunks of 500).
+    expect(await purgeOldEvents(env)).toEqual({ deleted: 12_000, more: false });
+    expect(await count("select count(*) as n from inbound_events where integration_id = ?", i.id)).toBe(0);
+  });
+
   it("deletes old log rows in bounded chunks, walking the primary key, with their R2 details", async () => {
     const p = await newProject();
     const t = await newTemplate(p);

@@ -8,6 +8,7 @@
 import { getDb } from "../db/client";
 import { deleteInboundEventsUpTo, dueInboundEvents, findInboundEvent, latestInboundEvents, listInboundEvents } from "../db/queries/integrations";
 import { settleKeyAlone, writeReceipt, type ReceiptAnswer } from "../db/queries/receipts";
+import { PURGE_BUDGET_MS, PURGE_CHUNK, PURGE_MAX_CHUNKS, type PurgeOptions } from "../db/queries/retention";
 import type { InboundEventRecord, IntegrationRecord } from "../db/schema";
 import { AppError, isAppError } from "../lib/errors";
 import { logError } from "../lib/log";
@@ -184,12 +185,13 @@ export function eventRetention(env: Partial<Pick<Env, "EVENT_LOG_RETENTION_DAYS"
  * Retention, in bounded chunks: each chunk's R2 details go first, then its rows, so a failed R2 delete
  * leaves rows to try again next run rather than objects nothing points at.
  */
-export async function purgeOldEvents(env: Pick<Env, "DB" | "EVENT_LOG"> & Partial<Pick<Env, "EVENT_LOG_RETENTION_DAYS">>, now = Date.now(), opts: { chunk?: number; maxChunks?: number } = {}) {
+export async function purgeOldEvents(env: Pick<Env, "DB" | "EVENT_LOG"> & Partial<Pick<Env, "EVENT_LOG_RETENTION_DAYS">>, now = Date.now(), opts: PurgeOptions = {}) {
   const db = getDb(env.DB);
-  const chunk = opts.chunk ?? 500;
-  const maxChunks = opts.maxChunks ?? 20;
+  const chunk = opts.chunk ?? PURGE_CHUNK;
+  const maxChunks = opts.maxChunks ?? PURGE_MAX_CHUNKS;
+  const until = Date.now() + (opts.budgetMs ?? PURGE_BUDGET_MS);
   let deleted = 0;
-  for (let i = 0; i < maxChunks; i++) {
+  for (let i = 0; i < maxChunks && (i === 0 || Date.now() < until); i++) {
     const due = await dueInboundEvents(db, now - eventRetention(env), chunk);
     if (!due.length) return { deleted, more: false };
     await deleteDetails(env, due);
