@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { documentedRoutes } from "../src/api";
+import { clientKey } from "../src/lib/client";
 import { buildApp } from "../src/app";
 import { googleApiRoutes, googleRootRoutes } from "../src/google";
 import { appleApiRoutes, appleRoutes } from "../src/apple";
@@ -181,6 +182,36 @@ describe("projects and keys", () => {
 });
 
 describe("failed authentication", () => {
+  it("counts an IPv6 client by its /64, and an IPv4 one by its address", () => {
+    expect(clientKey("2001:db8:1:2::1d")).toBe("2001:db8:1:2::/64");
+    expect(clientKey("2001:0DB8:0001:0002:0000:0000:0000:0001")).toBe("2001:db8:1:2::/64");
+    expect(clientKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(clientKey("::1")).toBe("0:0:0:0::/64");
+    expect(clientKey("::ffff:203.0.113.9")).toBe("203.0.113.9");
+    expect(clientKey("203.0.113.9")).toBe("203.0.113.9");
+    expect(clientKey(undefined)).toBeUndefined();
+  });
+
+  it("shares one budget across an IPv6 /64 and with the dashboard's sign-in, and limits the operator routes too", async () => {
+    const p = await newProject("Guessed6");
+    const codes: number[] = [];
+    for (let k = 0; k < 30 && !codes.includes(429); k++) {
+      const from = { "cf-connecting-ip": `2001:db8:77:1::${(k + 1).toString(16)}` };
+      codes.push((await call(`/v1/project/${p.id}`, { auth: basic(p.key, `sk_guess_${k}`), headers: from })).status);
+    }
+    expect(codes.at(-1)).toBe(429);
+    // Another address of the same /64, on the operator's canary route.
+    const canary = await call("/v1/operator/apns-canary", { method: "POST", auth: "Bearer wrong", headers: { "cf-connecting-ip": "2001:db8:77:1::ffff" }, body: {} });
+    expect(canary.status).toBe(429);
+    // A wrong operator token from a fresh address is a 401, and spends that address's budget.
+    const fresh: number[] = [];
+    for (let k = 0; k < 30 && !fresh.includes(429); k++) {
+      fresh.push((await call("/v1/operator/apns-canary", { method: "POST", auth: "Bearer wrong", headers: { "cf-connecting-ip": "198.51.100.23" }, body: {} })).status);
+    }
+    expect(fresh[0]).toBe(401);
+    expect(fresh.at(-1)).toBe(429);
+  });
+
   it("slows an address that keeps sending wrong credentials: 429 for a minute, even with the right ones", async () => {
     const p = await newProject("Guessed");
     const from = { "cf-connecting-ip": "203.0.113.77" };

@@ -293,12 +293,17 @@ describe("callbacks", () => {
     for (let i = 0; i < 25; i++) expect((await from(google, await signedCallback(w, { ...ids(pass.id), eventType: "save" }))).status).toBe(200);
     expect((await deliveries(pass.id)).map((d) => d.event)).toEqual(["install"]);
 
-    // Forgeries: a tampered message for a real pass, and objects of made-up projects.
+    // Callbacks for objects that are not ours (made-up projects: another issuer may point its classes
+    // here) are refused without counting: Google's own address must not get blocked by them.
+    const notOurs = JSON.stringify({ signedMessage: JSON.stringify({ objectId: `${ISSUER}.prj_madeup.p1` }) });
+    for (let i = 0; i < 30; i++) expect((await from(`2001:db8:${tag.slice(2, 6)}::3`, notOurs)).status).toBe(401);
+
+    // Forgeries: a tampered message for a real pass.
     const good = JSON.parse(await signedCallback(w, ids(pass.id)));
-    const forgeries = [JSON.stringify({ ...good, signedMessage: good.signedMessage.replace('"save"', '"del"') }), JSON.stringify({ signedMessage: JSON.stringify({ objectId: `${ISSUER}.prj_madeup.p1` }) })];
+    const forgery = JSON.stringify({ ...good, signedMessage: good.signedMessage.replace('"save"', '"del"') });
     const statuses: number[] = [];
-    for (let i = 0; i < 40 && !statuses.includes(429); i++) statuses.push((await from(forger, forgeries[i % 2])).status);
-    expect(statuses.indexOf(429)).toBeGreaterThanOrEqual(20);
+    for (let i = 0; i < 40 && !statuses.includes(429); i++) statuses.push((await from(forger, forgery)).status);
+    expect(statuses.indexOf(429)).toBeGreaterThanOrEqual(10);
     expect(new Set(statuses.slice(0, statuses.indexOf(429)))).toEqual(new Set([401]));
 
     // Blocked: even a genuine body from that address is refused unread; other addresses are not.

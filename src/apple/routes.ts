@@ -21,7 +21,7 @@ import { DEVICE_LOG_LIMIT, logDeviceLines } from "./device-log";
 import { latestPass, projectPkpass, publicPkpass, type Download } from "./downloads";
 import { templatePushes } from "./fanout";
 import { getTemplateImage, IMAGE_UPLOAD_LIMIT, listImages, putTemplateImage, removeTemplateImage } from "./images";
-import { verifyOperator } from "../projects";
+import { refuseBlockedClient, spendAuthAttempt, verifyOperator } from "../projects";
 import { operatorApnsCanary } from "./operator-canary";
 import { personalizePass } from "./personalization";
 import { registerDevice, serialsSince, unregisterDevice } from "./web-service";
@@ -89,8 +89,11 @@ export const appleRoutes = new Hono<AppEnv>()
   .get("/p/:token/pass.pkpass", async (c) => pkpassResponse(await publicPkpass(c.env, c.req.param("token")), true))
   // `npm run apns:canary -- --via worker`: does this Worker's own fetch reach APNs?
   .post("/v1/operator/apns-canary", async (c) => {
+    const ip = c.req.header("cf-connecting-ip");
+    refuseBlockedClient(ip);
     if (!(await verifyOperator(c.env, c.req.header("authorization")))) {
       console.log(JSON.stringify({ msg: "operator auth failed", path: c.req.path }));
+      if (c.req.header("authorization")) await spendAuthAttempt(c.env, ip);
       throw unauthorized("passhook-operator", "Bearer");
     }
     return c.json(await operatorApnsCanary(c.env, await deviceJson(c)));

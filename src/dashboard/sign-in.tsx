@@ -6,7 +6,8 @@
  */
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
-import { verifyKeySecret } from "../projects";
+import { AUTH_BLOCK_SECONDS, refuseBlockedClient, spendAuthAttempt, verifyKeySecret } from "../projects";
+import { isAppError } from "../lib/errors";
 import { isLocalRequest, type DashContext, type DashEnv, type ResolvedOptions } from "./context";
 import { CSRF_FIELD, SIGN_IN_NONCE_COOKIE, newSignInNonce, sameOrigin, signInToken, tokenMatches } from "./csrf";
 import { CsrfRefused, formBody } from "./guard";
@@ -19,7 +20,6 @@ const REASONS: Record<string, string> = {
   "signed-out": "You are signed out.",
 };
 
-const RATE_PERIOD_SECONDS = 60;
 
 function SignInPage(props: { token: string; notice?: string; error?: string; key?: string }) {
   return (
@@ -64,10 +64,14 @@ export function signInRoutes(opts: ResolvedOptions) {
       if (!sameOrigin(c.req.raw)) throw new CsrfRefused("cross_site");
       if (!nonce || !(await tokenMatches(form.get(CSRF_FIELD), await signInToken(c.env, nonce)))) throw new CsrfRefused("bad_token");
 
+      // Every attempt spends the client's guessing budget, which the REST API's wrong credentials share.
       const ip = c.req.header("cf-connecting-ip") ?? "local";
-      const { success } = await c.env.AUTH_RATE_LIMIT.limit({ key: `dashboard-sign-in:${ip}` });
-      if (!success) {
-        c.header("Retry-After", String(RATE_PERIOD_SECONDS));
+      try {
+        refuseBlockedClient(ip);
+        await spendAuthAttempt(c.env, ip);
+      } catch (e) {
+        if (!isAppError(e) || e.code !== "rate_limited") throw e;
+        c.header("Retry-After", String(AUTH_BLOCK_SECONDS));
         return renderSignIn(c, 429, { error: "Too many sign-in attempts from your address. Wait a minute, then try again." });
       }
       const key = (form.get("key") ?? "").trim();

@@ -10,6 +10,7 @@
  * - `PUT /v1/project/:projectId/credentials/google` (project auth, mounted inside the admin API).
  * The save link in `GET /v1/pass/{passId}/links` comes from `googleSaveLink` (src/api/passes.ts).
  */
+import { clientKey } from "../lib/client";
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { readBody, readJsonBody } from "../lib/body";
@@ -25,7 +26,7 @@ export const CALLBACK_BODY_LIMIT = 64 * 1024;
 
 export const googleRootRoutes = new Hono<AppEnv>()
   .post("/google/callback", async (c) => {
-    const client = c.req.header("cf-connecting-ip") ?? "local";
+    const client = clientKey(c.req.header("cf-connecting-ip")) ?? "local";
     const now = Date.now();
     if (callbackClientBlocked(client, now)) {
       throw new AppError("rate_limited", "Too many callbacks from this address failed verification; try again in a minute.", null, { "Retry-After": String(BLOCK_MS / 1000) });
@@ -33,7 +34,10 @@ export const googleRootRoutes = new Hono<AppEnv>()
     const { text } = await readBody(c.req.raw, CALLBACK_BODY_LIMIT);
     const answer = await receiveGoogleCallback(c.env, text, now);
     if (answer.status === 401) {
-      await noteCallbackFailure(c.env, client, now);
+      // Only failed verifications count: a callback for an object that is not ours (another issuer
+      // can point its classes here, and Google then sends it genuinely signed) must not get Google's
+      // own address blocked for every tenant.
+      if (answer.reason !== "not_ours") await noteCallbackFailure(c.env, client, now);
       throw new AppError("unauthorized", "The callback signature does not verify.", null, { "WWW-Authenticate": 'ECv2SigningOnly realm="passhook"' });
     }
     return c.json({ ok: true });

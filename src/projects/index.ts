@@ -13,3 +13,4 @@ export {
   type LoadedCredentials,
   type WalletName,
 } from "./credentials";
+export { refuseBlockedClient, spendAuthAttempt, AUTH_BLOCK_SECONDS } from "./auth-limit";
