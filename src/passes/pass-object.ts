@@ -197,9 +197,11 @@ export class PassObject extends DurableObject<Env> {
     } catch (e) {
       for (const seq of seqs) this.log.remove(seq);
       this.cached = undefined; // the batch rolled back; reload next time
-      if (group.length > 1) {
+      if (group.length > 1 && isConstraintError(e)) {
         // One write must not sink the others (a receipt naming an integration deleted a moment ago
-        // breaks its foreign key, for one): each goes again on its own, planned afresh.
+        // breaks its foreign key, for one): each goes again on its own, planned afresh. Only for a
+        // constraint: an overloaded or unreachable D1 would get 32 more batches, and a batch whose
+        // answer was lost may have landed (planned again, its writes would apply twice).
         logError("pass group write failed; retrying its writes one by one", e, { templateId: target.templateId, writes: group.length });
         for (const w of group) await this.commitAlone(w);
         return;
@@ -336,4 +338,9 @@ export class PassObject extends DurableObject<Env> {
       logError("queue send failed; the sweep will retry", e, { queue });
     }
   }
+}
+
+/** A D1 error raised by a constraint (foreign key, unique, check): the data, not the database. */
+function isConstraintError(e: unknown): boolean {
+  return e instanceof Error && /constraint/i.test(`${e.message} ${e.cause instanceof Error ? e.cause.message : ""}`);
 }
