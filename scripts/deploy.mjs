@@ -57,10 +57,13 @@ Apple passes carry {PUBLIC_URL}/apple as their web service URL for good, so choo
 
 for (const q of QUEUES) run(["queues", "create", q], { allowFail: true });
 
-// The inbound event log's details live in R2; objects expire after 30 days, the log's retention
-// (the cron also deletes them with their rows; the rule is the backstop).
+// The inbound event log's details live in R2; objects expire with the log's retention (the cron
+// also deletes them with their rows; the rule is the backstop, and takes what a deleted integration
+// left). EVENT_LOG_RETENTION_DAYS is whole days 1-30 (src/listener/event-log.ts); else 30.
+const retentionVar = Number(/^EVENT_LOG_RETENTION_DAYS\s*=\s*"([^"]*)"/m.exec(toml)?.[1]);
+const retentionDays = Number.isInteger(retentionVar) && retentionVar >= 1 && retentionVar <= 30 ? retentionVar : 30;
 run(["r2", "bucket", "create", "passhook-event-log"], { allowFail: true });
-run(["r2", "bucket", "lifecycle", "add", "passhook-event-log", "expire-after-30-days", "--expire-days", "30", "--force"], { allowFail: true });
+run(["r2", "bucket", "lifecycle", "add", "passhook-event-log", "expire-event-details", "--expire-days", String(retentionDays), "--force"], { allowFail: true });
 
 const secrets = dry ? "" : (run(["secret", "list", "--format", "json"], { allowFail: true, capture: true }).stdout ?? "");
 for (const name of ["ADMIN_TOKEN", "MASTER_KEY"]) {

@@ -197,7 +197,7 @@ describe(".pkpass downloads", () => {
     expect(await appleDownloadUrl(env, { ...p2, projectId: other.id })).toBeNull();
   });
 
-  it("has a public, unguessable download link: 200 for it, 404 for a forged one, 410 once archived", async () => {
+  it("has a public, unguessable download link: 200 for it, 404 for a forged one, 410 once archived or voided", async () => {
     const { p, templateId } = await appleProject();
     const pass = await newPass(p, templateId, "public-1");
     const url = await appleDownloadUrl(env, { id: pass.id, serialNumber: pass.serialNumber, projectId: p.id });
@@ -211,6 +211,11 @@ describe(".pkpass downloads", () => {
     expect((await raw(forged)).status).toBe(404);
     expect((await call(`/v1/pass/${pass.id}`, { method: "DELETE", auth: p.auth })).status).toBe(200);
     expect((await raw(path)).status).toBe(410);
+    // A voided pass's link (which cannot be revoked) stops handing out the pass too.
+    const voided = await newPass(p, templateId, "public-voided");
+    expect((await call(`/v1/pass/${voided.id}/status`, { auth: p.auth, body: { status: "voided" } })).status).toBe(200);
+    const voidedUrl = await appleDownloadUrl(env, { id: voided.id, serialNumber: voided.serialNumber, projectId: p.id });
+    expect((await raw(voidedUrl!.slice(BASE.length))).status).toBe(410);
   });
 
   it("lists the pass's links, and its holder page offers the Apple button once the project has Apple credentials", async () => {

@@ -173,6 +173,11 @@ describe("save links", () => {
     await saveJwt(res.headers.get("location")!);
     expect((await call(`/p/${token.slice(0, -2)}xx/google`)).status).toBe(404);
     expect((await call(`/p/${"x".repeat(100)}/google`)).status).toBe(404);
+    // Voided, then archived: the link is refused (an inline save link would carry the pass's fields).
+    expect((await call(`/v1/pass/${pass.id}/status`, { auth: p.auth, body: { status: "voided" } })).status).toBe(200);
+    expect((await call(`/p/${token}/google`)).status).toBe(410);
+    expect((await call(`/v1/pass/${pass.id}`, { method: "DELETE", auth: p.auth })).status).toBe(200);
+    expect((await call(`/p/${token}/google`)).status).toBe(410);
   });
 });
 

@@ -37,13 +37,16 @@ export async function projectPkpass(env: DownloadEnv, projectId: string, passId:
   return download(env, wp, creds, undefined, now);
 }
 
-/** The public link's pass: 404 for an unknown token or a project without Apple; 410 once archived. */
+/**
+ * The public link's pass: 404 for an unknown token or a project without Apple; 410 once archived or
+ * voided (the link cannot be revoked, so it stops handing out the holder's data, as the page does).
+ */
 export async function publicPkpass(env: DownloadEnv, token: string, now = Date.now()): Promise<Download> {
   const found = await findPassByPublicToken(env, token);
   const wp = found ? await walletPass(env, { passId: found.pass.id }) : null;
   const creds = wp ? await loadAppleCredentials(env, wp.pass.projectId) : null;
   if (!wp || !creds) throw notFound("Pass");
-  if (wp.pass.archivedAt !== null) throw new AppError("pass_archived", "This pass has been withdrawn.");
+  if (wp.pass.archivedAt !== null || wp.pass.status === "voided") throw new AppError("pass_archived", "This pass has been withdrawn.");
   return download(env, wp, creds, undefined, now);
 }
 

@@ -46,7 +46,8 @@ export async function personalizePass(env: PersonalizeEnv, at: PassAddress, raw:
   const { wp, creds } = await knownPass(env, at);
   const wanted = storedDesign(wp.template).personalization;
   if (!wanted) throw notFound("Personalizable pass");
-  // Before the body is read: refused requests count too. Wallet retries with growing waits (§1.1).
+  // Before the body is checked (the route has read it, at most 16 KiB): refused requests count too.
+  // Wallet retries with growing waits (§1.1).
   const { success } = await env.APPLE_LOG_RATE_LIMIT.limit({ key: `personalize:${wp.pass.projectId}:${wp.pass.id}` });
   if (!success) throw new AppError("rate_limited", "Too many personalization requests for this pass; try again in a minute.", null, { "Retry-After": "60" });
   const body = parseWith(personalizeBody, raw);

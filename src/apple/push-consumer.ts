@@ -18,7 +18,7 @@
 import { crashRetryDelay } from "../lib/backoff";
 import { OUTBOUND_CONNECTIONS } from "../lib/limit";
 import { describeError, logError } from "../lib/log";
-import { failWalletPush, finishWalletPush, parseSubject, retryWalletPushLater, walletJob, type WalletTask } from "../passes";
+import { continueWalletPush, failWalletPush, finishWalletPush, parseSubject, retryWalletPushLater, walletJob, type WalletTask } from "../passes";
 import { apnsTransport, type AppleEnv } from "./config";
 import { failTemplateFanout, fanOutPage } from "./fanout";
 import { pushPass } from "./push-pass";
@@ -61,7 +61,7 @@ export async function consumeApplePushes(batch: MessageBatch<WalletTask>, env: A
             return msg.retry({ delaySeconds: r.delaySeconds });
           case "deferred":
             // Not a failure: a new message, so the queue's retry count and the backoff are untouched.
-            await env.APPLE_QUEUE.send(task, { delaySeconds: r.delaySeconds });
+            await continueWalletPush(env, env.APPLE_QUEUE, task, now, r.delaySeconds);
             return msg.ack();
           case "failed":
             logError("apple push failed for good", new Error(r.reason), { subject: task.subject });

@@ -46,6 +46,8 @@ export const googleRootRoutes = new Hono<AppEnv>()
     const headers = { "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow" };
     const token = c.req.param("token");
     const found = token.length <= 64 ? await findPassByPublicToken(c.env, token) : null;
+    // A withdrawn or voided pass is offered no more (an inline save link would carry its fields).
+    if (found && (found.pass.archivedAt !== null || found.pass.status === "voided")) return c.text("This pass has been withdrawn.", 410, headers);
     let url: string | null = null;
     try {
       url = found ? await googleSaveLink(c.env, found.pass) : null;

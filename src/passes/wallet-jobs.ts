@@ -99,12 +99,13 @@ export async function retryWalletPushLater(env: JobEnv, task: WalletTask, error:
 }
 
 /**
- * Sends a job's task again for its next step (a template fan-out's next page) and dates the new
- * message, so the sweep does not re-send a fan-out that is still running.
+ * Sends a job's task again for its next step (a template fan-out's next page, or the pushes a time
+ * budget left for later, after `delaySeconds`) and dates the new message, so the sweep does not
+ * re-send a job that is still running.
  */
-export async function continueWalletPush(env: JobEnv, queue: Queue, task: WalletTask, now = Date.now()): Promise<void> {
-  await markWalletJobSent(getDb(env.DB), task.wallet, task.subject, now);
-  await queue.send({ wallet: task.wallet, subject: task.subject } satisfies WalletTask);
+export async function continueWalletPush(env: JobEnv, queue: Queue, task: WalletTask, now = Date.now(), delaySeconds = 0): Promise<void> {
+  await markWalletJobSent(getDb(env.DB), task.wallet, task.subject, now, now + delaySeconds * 1000);
+  await queue.send({ wallet: task.wallet, subject: task.subject } satisfies WalletTask, delaySeconds > 0 ? { delaySeconds } : undefined);
 }
 
 /** Retries ran out, or the wallet refused for good: the job is failed, its record kept. */

@@ -79,10 +79,10 @@ export async function noteWalletJobAttempt(db: Db, wallet: WalletName, subject: 
 }
 
 /** A pending job's task was sent again (a fan-out's next page): its message runs now. */
-export async function markWalletJobSent(db: Db, wallet: WalletName, subject: string, now: number): Promise<void> {
+export async function markWalletJobSent(db: Db, wallet: WalletName, subject: string, now: number, dueAt = now): Promise<void> {
   await db
     .update(walletJobs)
-    .set({ nextAttemptAt: now, updatedAt: now })
+    .set({ nextAttemptAt: dueAt, updatedAt: now })
     .where(and(eq(walletJobs.wallet, wallet), eq(walletJobs.subject, subject), eq(walletJobs.state, "pending")));
 }
 
