@@ -5,7 +5,7 @@
 //   2. wrangler queues create …           (once per queue; "already exists" is fine)
 //      wrangler r2 bucket create passhook-event-log, and its 30-day lifecycle rule
 //   3. wrangler secret put ADMIN_TOKEN / MASTER_KEY   (once; MASTER_KEY = `openssl rand -base64 32`)
-//   4. wrangler d1 migrations apply DB --remote
+//   4. wrangler d1 migrations apply <binding> --remote   (every D1 shard in D1_SHARDS; default DB)
 //   5. wrangler deploy
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -73,6 +73,22 @@ for (const name of ["ADMIN_TOKEN", "MASTER_KEY"]) {
   }
 }
 
-run(["d1", "migrations", "apply", "DB", "--remote"]);
+// D1 shards (docs/scaling.md): every binding D1_SHARDS lists gets the same migrations, in order.
+const shardList = /^D1_SHARDS\s*=\s*"([^"]*)"/m.exec(toml)?.[1] ?? "";
+const shards = shardList.split(",").map((s) => s.trim()).filter(Boolean);
+const bindings = [...toml.matchAll(/\[\[d1_databases\]\][^[]*?binding\s*=\s*"([^"]+)"/g)].map((m) => m[1]);
+const missing = (shards.length ? shards : ["DB"]).filter((b) => !bindings.includes(b));
+if (missing.length) {
+  console.log(`D1_SHARDS names ${missing.join(", ")}, which wrangler.toml has no [[d1_databases]] binding for. Add each shard:
+
+  npx wrangler d1 create passhook-shard-1
+  [[d1_databases]]
+  binding = "DB_1"
+  database_name = "passhook-shard-1"
+  database_id = "<the printed id>"
+  migrations_dir = "migrations"`);
+  if (!dry) process.exit(1);
+}
+for (const b of shards.length ? shards : ["DB"]) run(["d1", "migrations", "apply", b, "--remote"]);
 run(["deploy"]);
 console.log(`\nDeployed at ${publicUrl}. APNs path: npm run apns:canary tells whether the Worker's own fetch reaches APNs; if not, run tools/apns-relay and set APNS_RELAY_URL (+ wrangler secret put APNS_RELAY_SECRET).`);

@@ -2,6 +2,10 @@
  * Worker entry (the composition root): HTTP, queue consumers by queue name, the cron sweep, and the
  * Durable Object class. Nothing imports this file. It is also where the wallets meet the passes: each
  * wallet's ChangeSubscriber is handed to the pushes consumer here, so `passes` imports no wallet code.
+ *
+ * D1 shards (db/shards.ts): a request starts from `rootEnv` and its route picks the shard; a queue
+ * batch is split by the shard its messages name and each part consumed in that shard's env, one after
+ * another (each consumer keeps to the invocation's outbound connections); the cron runs in every shard.
  */
 import { buildApp } from "./app";
 import { appleApiRoutes, appleRoutes, appleSubscriber, consumeAppleDeadLetters, consumeApplePushes } from "./apple";
@@ -11,54 +15,63 @@ import { listenerRoutes, moveLegacyDetails, purgeOldEvents } from "./listener";
 import { consumePushes, sweepOutbox, sweepWalletJobs, type DeliveryTask, type PushTask, type WalletTask } from "./passes";
 import { purgeExpiredIdempotencyKeys } from "./projects";
 import { logError } from "./lib/log";
+import { batchesByShard, everyShard, rootEnv, shardOf, withShard } from "./db/shards";
 
 export { PassObject } from "./passes";
 
 const app = buildApp({ root: [listenerRoutes, appleRoutes, googleRootRoutes], api: [appleApiRoutes, googleApiRoutes] });
 
 export default {
-  fetch: app.fetch,
+  fetch: (req, env, ctx) => app.fetch(req, rootEnv(env), ctx),
 
   async queue(batch, env) {
-    switch (batch.queue) {
-      case "passhook-callbacks":
-        return consumeCallbacks(batch as MessageBatch<DeliveryTask>, env);
-      case "passhook-callbacks-dlq":
-        return consumeDeadLetters(batch as MessageBatch<DeliveryTask>, env);
-      case "passhook-pushes":
-        return consumePushes(batch as MessageBatch<PushTask>, env, [appleSubscriber(env), googleSubscriber(env)]);
-      case "passhook-apple":
-        return consumeApplePushes(batch as MessageBatch<WalletTask>, env);
-      case "passhook-apple-dlq":
-        return consumeAppleDeadLetters(batch as MessageBatch<WalletTask>, env);
-      case "passhook-google":
-        return consumeGoogleSync(batch as MessageBatch<WalletTask>, env);
-      case "passhook-google-dlq":
-        return consumeGoogleDeadLetters(batch as MessageBatch<WalletTask>, env);
-      case "passhook-pushes-dlq":
-        for (const msg of batch.messages) {
-          console.error(JSON.stringify({ msg: "push task dead-lettered; the sweep re-sends it", task: msg.body }));
-          msg.ack();
-        }
-        return;
-      default:
-        console.error(JSON.stringify({ msg: "message from an unknown queue", queue: batch.queue }));
-        batch.retryAll();
-    }
+    for (const part of batchesByShard(env, batch)) await consume(part.batch, withShard(env, part.shard));
   },
 
   async scheduled(_controller, env, ctx) {
-    // Each job on its own: one failing (D1 down) neither stops the others nor logs request data.
-    const jobs: [string, () => Promise<unknown>][] = [
-      ["outbox sweep", () => sweepOutbox(env)],
-      ["delivery sweep", () => sweepDeliveries(env)],
-      ["wallet job sweep", () => sweepWalletJobs(env, { apple: env.APPLE_QUEUE, google: env.GOOGLE_QUEUE })],
-      ["idempotency retention", () => purgeExpiredIdempotencyKeys(env)],
-      ["event log retention", () => purgeOldEvents(env)],
-      ["event details move to R2", () => moveLegacyDetails(env)],
-      ["google reconciliation", () => reconcileGoogleSaves(env)],
-      ["google nonce retention", () => purgeGoogleNonces(env)],
-    ];
-    ctx.waitUntil(Promise.all(jobs.map(([name, job]) => job().catch((e) => logError("cron job failed", e, { job: name })))));
+    ctx.waitUntil(Promise.all(everyShard(env).map((shardEnv) => cronJobs(shardEnv))));
   },
 } satisfies ExportedHandler<Env>;
+
+async function consume(batch: MessageBatch, env: Env): Promise<void> {
+  switch (batch.queue) {
+    case "passhook-callbacks":
+      return consumeCallbacks(batch as MessageBatch<DeliveryTask>, env);
+    case "passhook-callbacks-dlq":
+      return consumeDeadLetters(batch as MessageBatch<DeliveryTask>, env);
+    case "passhook-pushes":
+      return consumePushes(batch as MessageBatch<PushTask>, env, [appleSubscriber(env), googleSubscriber(env)]);
+    case "passhook-apple":
+      return consumeApplePushes(batch as MessageBatch<WalletTask>, env);
+    case "passhook-apple-dlq":
+      return consumeAppleDeadLetters(batch as MessageBatch<WalletTask>, env);
+    case "passhook-google":
+      return consumeGoogleSync(batch as MessageBatch<WalletTask>, env);
+    case "passhook-google-dlq":
+      return consumeGoogleDeadLetters(batch as MessageBatch<WalletTask>, env);
+    case "passhook-pushes-dlq":
+      for (const msg of batch.messages) {
+        console.error(JSON.stringify({ msg: "push task dead-lettered; the sweep re-sends it", task: msg.body }));
+        msg.ack();
+      }
+      return;
+    default:
+      console.error(JSON.stringify({ msg: "message from an unknown queue", queue: batch.queue }));
+      batch.retryAll();
+  }
+}
+
+/** One shard's cron jobs. Each on its own: one failing (D1 down) neither stops the others nor logs request data. */
+async function cronJobs(env: Env): Promise<void> {
+  const jobs: [string, () => Promise<unknown>][] = [
+    ["outbox sweep", () => sweepOutbox(env)],
+    ["delivery sweep", () => sweepDeliveries(env)],
+    ["wallet job sweep", () => sweepWalletJobs(env, { apple: env.APPLE_QUEUE, google: env.GOOGLE_QUEUE })],
+    ["idempotency retention", () => purgeExpiredIdempotencyKeys(env)],
+    ["event log retention", () => purgeOldEvents(env)],
+    ["event details move to R2", () => moveLegacyDetails(env)],
+    ["google reconciliation", () => reconcileGoogleSaves(env)],
+    ["google nonce retention", () => purgeGoogleNonces(env)],
+  ];
+  await Promise.all(jobs.map(([name, job]) => job().catch((e) => logError("cron job failed", e, { job: name, shard: shardOf(env) }))));
+}

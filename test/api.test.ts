@@ -132,7 +132,7 @@ describe("projects and keys", () => {
 
   it("stores API secrets hashed, never in the clear", async () => {
     const p = await call("/v1/projects", { body: { name: "Hash" }, auth: operator() });
-    const row = await env.DB.prepare("select secret_hash from api_keys where key = ?").bind(p.body.apiKey.key).first<{ secret_hash: string }>();
+    const row = await (env.DIR ?? env.DB).prepare("select secret_hash from api_keys where key = ?").bind(p.body.apiKey.key).first<{ secret_hash: string }>();
     expect(row?.secret_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(row?.secret_hash).not.toContain(p.body.apiKey.secret);
   });
@@ -163,7 +163,7 @@ describe("projects and keys", () => {
       call(`/v1/project/${p.id}/keys/${k.body.key}`, { method: "DELETE", auth: p.auth }),
     ]);
     expect([a.status, b.status].sort()).toEqual([204, 409]);
-    const left = await env.DB.prepare("select count(*) as n from api_keys where project_id = ?").bind(p.id).first<{ n: number }>();
+    const left = await (env.DIR ?? env.DB).prepare("select count(*) as n from api_keys where project_id = ?").bind(p.id).first<{ n: number }>();
     expect(left?.n).toBe(1);
   });
 

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { consumeCallbacks, consumeDeadLetters } from "../src/callbacks";
 import worker from "../src/index";
 import { emitHolderEvent, type DeliveryTask } from "../src/passes";
-import { call, history, newPass, newProject, newTemplate, type TestProject } from "./support/http";
+import { call, history, newPass, newProject, newTemplate, workerEnv, type TestProject } from "./support/http";
 import { mockReceiver, until, type Received } from "./support/receiver";
 
 afterEach(() => vi.restoreAllMocks());
@@ -163,10 +163,10 @@ describe("deliveries on the wire", () => {
     const p = await newProject();
     const t = await newTemplate(p);
     const pass = await newPass(p, t, "real");
-    expect(await emitHolderEvent(env, pass.id, { event: "install", platform: "android", source: "google" })).toBeNull();
+    expect(await emitHolderEvent(workerEnv, pass.id, { event: "install", platform: "android", source: "google" })).toBeNull();
     await call(`/v1/project/${p.id}/settings/callback`, { auth: p.auth, body: { baseUrl: HOOKS } });
     const { calls } = mockReceiver();
-    const id = await emitHolderEvent(env, pass.id, { event: "uninstall", platform: "android", source: "google" });
+    const id = await emitHolderEvent(workerEnv, pass.id, { event: "uninstall", platform: "android", source: "google" });
     expect(id).toMatch(/^msg_/);
     await until(() => calls.length === 1);
     expect(calls[0].json.platform).toBe("android");

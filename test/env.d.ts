@@ -5,5 +5,7 @@ declare namespace Cloudflare {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     /** Every var vitest.config.ts pins, with its test value (test/test-env.test.ts). */
     TEST_PINNED_VARS: Record<string, string>;
+    /** The directory shard, in the "workers-sharded" run only (vitest.config.ts). */
+    DIR?: D1Database;
   }
 }

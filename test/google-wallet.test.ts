@@ -18,7 +18,7 @@ import { receiveGoogleCallback } from "../src/google/callback";
 import worker from "../src/index";
 import { passPublicToken, passSubject, type PassView } from "../src/passes";
 import { loadWalletCredentials } from "../src/projects";
-import { call, history, newPass, newProject, newTemplate, type TestProject } from "./support/http";
+import { call, history, newPass, newProject, newTemplate, workerEnv, type TestProject } from "./support/http";
 import { classIdOf, credentialsBody, EMAIL, googleJob, googleObjectRow, googleProject, googleWorld, ISSUER, objectIdOf, signedCallback, type GoogleWorld } from "./support/google";
 import { until } from "./support/receiver";
 
@@ -116,7 +116,7 @@ function basicOf(p: TestProject, secret: string) {
 describe("save links", () => {
   it("is skinny once the object exists: only its ids, signed by the service account", async () => {
     const { p, t, pass } = await insertedPass("link-skinny");
-    const url = await googleSaveLink(env, pass);
+    const url = await googleSaveLink(workerEnv, pass);
     const claims = await saveJwt(url!);
     expect(claims.origins).toEqual(["https://shop.example.com"]);
     expect(claims.payload).toEqual({ loyaltyObjects: [{ id: objectIdOf(p.id, pass.id), classId: classIdOf(p.id, t) }] });
@@ -130,14 +130,14 @@ describe("save links", () => {
     const pass = await newPass(p, t, "link-inline", { name: "Ada", points: 3 });
     // Credentials arrive after the pass: its object is not at Google yet.
     expect((await call(`/v1/project/${p.id}/credentials/google`, { method: "PUT", auth: p.auth, body: credentialsBody(w) })).status).toBe(200);
-    const claims = await saveJwt((await googleSaveLink(env, pass))!);
+    const claims = await saveJwt((await googleSaveLink(workerEnv, pass))!);
     const [inline] = claims.payload.loyaltyObjects;
     expect(inline).toMatchObject({ id: objectIdOf(p.id, pass.id), classId: classIdOf(p.id, t), state: "ACTIVE" });
     expect(JSON.stringify(inline.textModulesData)).toContain("Ada");
     expect(JSON.stringify(claims)).not.toMatch(/PRIVATE|BEGIN|private_key/);
 
     await until(async () => (await googleObjectRow(pass.id))?.inserted_at != null);
-    const next = await saveJwt((await googleSaveLink(env, pass))!);
+    const next = await saveJwt((await googleSaveLink(workerEnv, pass))!);
     expect(Object.keys(next.payload.loyaltyObjects[0]).sort()).toEqual(["classId", "id"]);
   });
 
@@ -147,7 +147,7 @@ describe("save links", () => {
     const t = (await call(`/v1/project/${p.id}/templates`, { auth: p.auth, body: { name: "Notes", passType: "loyalty", fields } })).body.id;
     const pass = await newPass(p, t, "link-long", Object.fromEntries(fields.map((f) => [f.key, "x".repeat(120)])));
     expect((await call(`/v1/project/${p.id}/credentials/google`, { method: "PUT", auth: p.auth, body: credentialsBody(w) })).status).toBe(200);
-    const claims = await saveJwt((await googleSaveLink(env, pass))!);
+    const claims = await saveJwt((await googleSaveLink(workerEnv, pass))!);
     expect(Object.keys(claims.payload.loyaltyObjects[0]).sort()).toEqual(["classId", "id"]);
     expect(w.fake.object("loyaltyObject", objectIdOf(p.id, pass.id))).toMatchObject({ state: "ACTIVE" });
   });
@@ -156,11 +156,11 @@ describe("save links", () => {
     const plain = await newProject();
     const pt = await newTemplate(plain);
     const other = await newPass(plain, pt, "link-none");
-    expect(await googleSaveLink(env, other)).toBeNull();
-    expect((await call(`/p/${await passPublicToken(env, other)}/google`)).status).toBe(404);
+    expect(await googleSaveLink(workerEnv, other)).toBeNull();
+    expect((await call(`/p/${await passPublicToken(workerEnv, other)}/google`)).status).toBe(404);
 
     const { p, pass } = await insertedPass("link-holder");
-    const token = await passPublicToken(env, pass);
+    const token = await passPublicToken(workerEnv, pass);
     const links = await call(`/v1/pass/${pass.id}/links`, { auth: p.auth });
     expect(links.status).toBe(200);
     expect(links.body).toEqual({ apple: null, google: expect.stringMatching(/^https:\/\/pay\.google\.com\/gp\/v\/save\//), page: `https://passhook.test/p/${token}` });
@@ -324,14 +324,14 @@ describe("callbacks", () => {
   it("callbacks naming made-up projects do not push real projects' credentials out of the cache", async () => {
     const { p } = await googleProject(w);
     const at = Date.now();
-    expect(await loadWalletCredentials(env, p.id, "google", at)).not.toBeNull();
+    expect(await loadWalletCredentials(workerEnv, p.id, "google", at)).not.toBeNull();
     for (let i = 0; i < 600; i++) {
       const body = JSON.stringify({ signedMessage: JSON.stringify({ objectId: `${ISSUER}.prj_madeup${i}.p1` }) });
       expect((await receiveGoogleCallback(env, body)).status).toBe(401);
     }
     // Gone from D1 behind the cache's back: only a cached entry can still answer.
     await env.DB.prepare("delete from wallet_credentials where project_id = ?").bind(p.id).run();
-    expect(await loadWalletCredentials(env, p.id, "google", at)).not.toBeNull();
+    expect(await loadWalletCredentials(workerEnv, p.id, "google", at)).not.toBeNull();
   });
 
   it("keeps nonces 7 days", async () => {
@@ -340,9 +340,9 @@ describe("callbacks", () => {
     expect((await postCallback(body)).status).toBe(200);
     const count = async () => (await env.DB.prepare("select count(*) as n from google_callback_nonces where pass_id = ?").bind(pass.id).first<{ n: number }>())!.n;
     expect(await count()).toBe(1);
-    await purgeGoogleNonces(env, Date.now() + 6 * 86_400_000);
+    await purgeGoogleNonces(workerEnv, Date.now() + 6 * 86_400_000);
     expect(await count()).toBe(1);
-    await purgeGoogleNonces(env, Date.now() + 8 * 86_400_000);
+    await purgeGoogleNonces(workerEnv, Date.now() + 8 * 86_400_000);
     expect(await count()).toBe(0);
   });
 });
@@ -352,20 +352,20 @@ describe("reconciliation", () => {
     const { p, t, pass } = await insertedPass("rec-1");
     const unsaved = await newPass(p, t, "rec-2");
     await until(async () => (await googleJob(passSubject(unsaved.id)))?.state === "done");
-    await googleSaveLink(env, pass);
-    await googleSaveLink(env, unsaved);
+    await googleSaveLink(workerEnv, pass);
+    await googleSaveLink(workerEnv, unsaved);
     // A holder saved the first pass; Google's callback never came.
     w.fake.object("loyaltyObject", objectIdOf(p.id, pass.id))!.hasUsers = true;
 
     const now = Date.now();
-    const first = await reconcileGoogleSaves(env, now);
+    const first = await reconcileGoogleSaves(workerEnv, now);
     expect(first.installs).toEqual([pass.id]);
     expect((await deliveries(pass.id)).map((d) => [d.event, d.payload.platform])).toEqual([["install", "android"]]);
     expect(await deliveries(unsaved.id)).toEqual([]);
     expect((await googleObjectRow(unsaved.id))?.checked_at).toBe(now);
 
     // Later runs (the cron, an hour on) and the late save callback emit no second install.
-    expect((await reconcileGoogleSaves(env, now + 2 * 3_600_000)).installs).toEqual([]);
+    expect((await reconcileGoogleSaves(workerEnv, now + 2 * 3_600_000)).installs).toEqual([]);
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, ctx);
     await waitOnExecutionContext(ctx);
@@ -390,26 +390,26 @@ describe("reconciliation", () => {
     const recent = await newPass(p, t, "rec-age-recent");
     await until(async () => (await googleJob(passSubject(recent.id)))?.state === "done" && (await googleJob(passSubject(old.id)))?.state === "done");
     const now = Date.now() + 100 * 86_400_000;
-    await googleSaveLink(env, old, now - 31 * 86_400_000);
-    await googleSaveLink(env, recent, now - 29 * 86_400_000);
+    await googleSaveLink(workerEnv, old, now - 31 * 86_400_000);
+    await googleSaveLink(workerEnv, recent, now - 29 * 86_400_000);
     for (const pass of [old, recent]) w.fake.object("loyaltyObject", objectIdOf(p.id, pass.id))!.hasUsers = true;
     const probedIds = () => w.googleCalls.filter((c) => c.method === "GET" && c.url.includes(".p")).map((c) => c.url.split("/").pop());
     const before = probedIds().length;
-    const run = await reconcileGoogleSaves(env, now);
+    const run = await reconcileGoogleSaves(workerEnv, now);
     expect(run.installs).toContain(recent.id);
     expect(run.installs).not.toContain(old.id);
     expect(probedIds().slice(before)).not.toContain(objectIdOf(p.id, old.id));
     expect((await googleObjectRow(old.id))?.checked_at).toBeNull();
     // The holder page hands out a new link: the pass is probed again.
-    await googleSaveLink(env, old, now - 86_400_000);
-    expect((await reconcileGoogleSaves(env, now)).installs).toEqual([old.id]);
+    await googleSaveLink(workerEnv, old, now - 86_400_000);
+    expect((await reconcileGoogleSaves(workerEnv, now)).installs).toEqual([old.id]);
   });
 
   it("never probes a deleted pass (Google's hasUsers may stay true after a delete)", async () => {
     const { p, t, pass } = await insertedPass("rec-deleted");
     const lost = await newPass(p, t, "rec-deleted-lost");
     await until(async () => (await googleJob(passSubject(lost.id)))?.state === "done");
-    for (const x of [pass, lost]) await googleSaveLink(env, x);
+    for (const x of [pass, lost]) await googleSaveLink(workerEnv, x);
     const send = async (passId: number, eventType: "save" | "del") =>
       expect((await postCallback(await signedCallback(w, { classId: classIdOf(p.id, t), objectId: objectIdOf(p.id, passId), eventType }))).status).toBe(200);
     await send(pass.id, "save");
@@ -417,7 +417,7 @@ describe("reconciliation", () => {
     // The save callback of the other pass never came; its delete did.
     await send(lost.id, "del");
     for (const x of [pass, lost]) w.fake.object("loyaltyObject", objectIdOf(p.id, x.id))!.hasUsers = true;
-    const run = await reconcileGoogleSaves(env, Date.now() + 2 * 3_600_000);
+    const run = await reconcileGoogleSaves(workerEnv, Date.now() + 2 * 3_600_000);
     expect(run.installs).not.toContain(pass.id);
     expect(run.installs).not.toContain(lost.id);
     expect((await googleObjectRow(lost.id))?.checked_at).toBeNull();
@@ -428,7 +428,7 @@ describe("reconciliation", () => {
   it("probes at most its bound per run, least recently checked first", async () => {
     const { p, t } = await insertedPass("rec-bound");
     const passes = await Promise.all([1, 2, 3].map((i) => newPass(p, t, `rec-bound-${i}`)));
-    for (const pass of passes) await googleSaveLink(env, pass);
+    for (const pass of passes) await googleSaveLink(workerEnv, pass);
     const now = Date.now() + 10 * 3_600_000;
     const due = await env.DB.prepare(
       "select count(*) as n from google_objects where link_issued_at >= ? and installed_at is null and uninstalled_at is null and (checked_at is null or checked_at < ?)",
@@ -436,12 +436,12 @@ describe("reconciliation", () => {
       .bind(now - 30 * 86_400_000, now - 3_600_000)
       .first<{ n: number }>();
     expect(due!.n).toBeGreaterThan(3);
-    const a = await reconcileGoogleSaves(env, now, 2);
+    const a = await reconcileGoogleSaves(workerEnv, now, 2);
     expect(a.probed).toBe(2);
-    const b = await reconcileGoogleSaves(env, now, 50);
+    const b = await reconcileGoogleSaves(workerEnv, now, 50);
     // The second run takes everything the first left, and nothing the first checked.
     expect(b.probed).toBe(due!.n - 2);
-    expect((await reconcileGoogleSaves(env, now, 50)).probed).toBe(0);
+    expect((await reconcileGoogleSaves(workerEnv, now, 50)).probed).toBe(0);
     const checked = await Promise.all(passes.map(async (x) => (await googleObjectRow(x.id))?.checked_at));
     expect(checked.every((c) => c === now)).toBe(true);
     expect(b.installs).toEqual([]);

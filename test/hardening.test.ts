@@ -15,7 +15,7 @@ import { createLimiter } from "../src/lib/limit";
 import { crashRetryDelay } from "../src/lib/backoff";
 import { listenerRoutes, purgeOldEvents } from "../src/listener";
 import { consumePushes, type DeliveryTask, type PushTask } from "../src/passes";
-import { BASE, call, newPass, newProject, newTemplate, operator, type TestProject } from "./support/http";
+import { BASE, call, newPass, newProject, newTemplate, operator, workerEnv, type TestProject } from "./support/http";
 import { mockReceiver, until } from "./support/receiver";
 
 afterEach(() => vi.restoreAllMocks());
@@ -314,7 +314,9 @@ describe("listener: a stranger who only knows the URL", () => {
     const p = await newProject();
     const rs = await Promise.all(Array.from({ length: 8 }, () => call(`/v1/project/${p.id}/keys`, { method: "POST", auth: p.auth, headers: { "idempotency-key": "one-key" } })));
     expect(rs.filter((r) => r.status === 201 && !r.headers.get("idempotent-replayed"))).toHaveLength(1);
-    expect(await count("select count(*) as n from api_keys where project_id = ?", p.id)).toBe(2);
+    // API keys live in the directory (shard 0): DIR in the sharded run.
+    const keys = await (env.DIR ?? env.DB).prepare("select count(*) as n from api_keys where project_id = ?").bind(p.id).first<{ n: number }>();
+    expect(keys!.n).toBe(2);
   });
 
   it("answers with what landed when the event log insert fails", async () => {
@@ -426,7 +428,7 @@ describe("D1 limits", () => {
     );
     for (let k = 0; k < stmts.length; k += 1000) await env.DB.batch(stmts.slice(k, k + 1000));
     // More than the 10,000 rows a run could delete before (20 chunks of 500).
-    expect(await purgeOldEvents(env)).toEqual({ deleted: 12_000, more: false });
+    expect(await purgeOldEvents(workerEnv)).toEqual({ deleted: 12_000, more: false });
     expect(await count("select count(*) as n from inbound_events where integration_id = ?", i.id)).toBe(0);
   });
 
@@ -446,12 +448,12 @@ describe("D1 limits", () => {
     await env.EVENT_LOG.put(`events/${i.id}/${start + 1100}`, "{}");
     // An R2 outage leaves the rows in place for the next run (no objects nothing points at).
     const r2Down = vi.spyOn(env.EVENT_LOG, "delete").mockRejectedValueOnce(new Error("R2 unavailable"));
-    await expect(purgeOldEvents(env)).rejects.toThrow("R2 unavailable");
+    await expect(purgeOldEvents(workerEnv)).rejects.toThrow("R2 unavailable");
     r2Down.mockRestore();
     expect(await count("select count(*) as n from inbound_events where integration_id = ?", i.id)).toBe(1201);
-    const first = await purgeOldEvents(env, Date.now(), { chunk: 500, maxChunks: 2 });
+    const first = await purgeOldEvents(workerEnv, Date.now(), { chunk: 500, maxChunks: 2 });
     expect(first).toEqual({ deleted: 1000, more: true });
-    const second = await purgeOldEvents(env);
+    const second = await purgeOldEvents(workerEnv);
     expect(second).toEqual({ deleted: 200, more: false });
     expect(await env.EVENT_LOG.get(`events/${i.id}/${start + 1100}`)).toBeNull(); // purged with its row
     expect((await call(`/v1/integration/${i.id}/events`, { auth: p.auth })).body.events).toHaveLength(1);

@@ -21,7 +21,7 @@ import {
   type WalletChange,
   type WalletTask,
 } from "../src/passes";
-import { call, history, newPass, newProject, newTemplate, type TestProject } from "./support/http";
+import { call, history, newPass, newProject, newTemplate, passStub, passTarget, workerEnv, type TestProject } from "./support/http";
 
 const STATUSES = ["active", "expired", "voided", "redeemed"] as const;
 type Status = (typeof STATUSES)[number];
@@ -131,7 +131,7 @@ describe("per-pass ordering through the Durable Object", () => {
     // Hold pass A's queue: its next write cannot start until we release it.
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const stubA = env.PASS_OBJECT.getByName(`${t}:held`);
+    const stubA = passStub(t, "held");
     await runInDurableObject(stubA, async (instance) => {
       const held = instance as unknown as { chain: Promise<unknown> };
       expect(held.chain).toBeInstanceOf(Promise); // the field this test holds must exist
@@ -270,10 +270,10 @@ describe("group commit", () => {
     const pass = await newPass(p, t, "grouped");
     const inserts = await outboxInserts();
     const before = await inserts();
-    const stub = env.PASS_OBJECT.getByName(`${t}:grouped`);
+    const stub = passStub(t, "grouped");
     // Twenty writes handed to the object in one go: all are waiting before the first batch starts.
     const outcomes = await runInDurableObject(stub, (instance: PassObject) =>
-      Promise.all(Array.from({ length: 20 }, (_, k) => instance.apply({ templateId: t, externalId: "grouped" }, { op: "update", patch: { counter: k + 1 } }, "test"))),
+      Promise.all(Array.from({ length: 20 }, (_, k) => instance.apply(passTarget(t, "grouped"), { op: "update", patch: { counter: k + 1 } }, "test"))),
     );
     expect(outcomes.map((o) => (o.ok ? o.pass.version : -1))).toEqual(Array.from({ length: 20 }, (_, k) => k + 2));
     expect(outcomes.map((o) => (o.ok ? o.pass.fields.counter : -1))).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
@@ -288,8 +288,8 @@ describe("group commit", () => {
   it("answers each write of a group on its own: a refusal among writes, a create followed by updates", async () => {
     const p = await newProject();
     const t = await newTemplate(p);
-    const stub = env.PASS_OBJECT.getByName(`${t}:fresh`);
-    const target = { templateId: t, externalId: "fresh" };
+    const stub = passStub(t, "fresh");
+    const target = passTarget(t, "fresh");
     const outcomes = await runInDurableObject(stub, (instance: PassObject) =>
       Promise.all([
         instance.apply(target, { op: "update", patch: { counter: 1 } }, "test"), // before the create: no pass yet
@@ -312,8 +312,8 @@ describe("group commit: one bad write does not sink the others", () => {
   it("names the pass a same-group create made when refusing a second create of it", async () => {
     const p = await newProject();
     const t = await newTemplate(p);
-    const stub = env.PASS_OBJECT.getByName(`${t}:twice`);
-    const target = { templateId: t, externalId: "twice" };
+    const stub = passStub(t, "twice");
+    const target = passTarget(t, "twice");
     const create = { op: "create", projectId: p.id, fields: { name: "Ada" }, onExisting: "conflict" } as const;
     const [first, second] = await runInDurableObject(stub, (instance: PassObject) => Promise.all([instance.apply(target, create, "test"), instance.apply(target, create, "test")]));
     expect(first.ok).toBe(true);
@@ -328,8 +328,8 @@ describe("group commit: one bad write does not sink the others", () => {
     const p = await newProject();
     const t = await newTemplate(p);
     const pass = await newPass(p, t, "shared");
-    const stub = env.PASS_OBJECT.getByName(`${t}:shared`);
-    const target = { templateId: t, externalId: "shared" };
+    const stub = passStub(t, "shared");
+    const target = passTarget(t, "shared");
     // A listener request whose integration was deleted after the (cached) lookup found it.
     const receipt = {
       integrationId: "int_deleted_a_moment_ago",
@@ -398,7 +398,7 @@ describe("history in the pass's own Durable Object", () => {
     const p = await newProject();
     const t = await newTemplate(p);
     const pass = await newPass(p, t, "orphan");
-    const stub = env.PASS_OBJECT.getByName(`${t}:orphan`);
+    const stub = passStub(t, "orphan");
     // As if the object died after keeping the entry and before its D1 batch committed.
     await runInDurableObject(stub, async (_instance, state) => {
       state.storage.sql.exec("INSERT INTO events (version, kind, action, source, changes, at) VALUES (2, 'write', 'update', 'api', '{}', 0)");
@@ -433,7 +433,7 @@ describe("wallet hand-off: subscribers and push jobs", () => {
     const quiet = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const first = batch();
     const retried = first.messages.map((m) => vi.spyOn(m, "retry"));
-    await consumePushes(first, env, [apple, google], () => 0.5);
+    await consumePushes(first, workerEnv, [apple, google], () => 0.5);
     expect(retried.every((r) => r.mock.calls.length === 1)).toBe(true);
     quiet.mockRestore();
     expect(seen).toEqual([
@@ -445,7 +445,7 @@ describe("wallet hand-off: subscribers and push jobs", () => {
     failGoogle = false;
     const second = batch();
     const acked = second.messages.map((m) => vi.spyOn(m, "ack"));
-    await consumePushes(second, env, [apple, google], () => 0.5);
+    await consumePushes(second, workerEnv, [apple, google], () => 0.5);
     expect(acked.every((a) => a.mock.calls.length === 1)).toBe(true);
     expect(await left()).toBe(0);
   });
@@ -465,24 +465,24 @@ describe("wallet hand-off: subscribers and push jobs", () => {
     const sent: WalletTask[] = [];
     const queue = { send: async (t: WalletTask) => void sent.push(t), sendBatch: async () => undefined } as unknown as Queue;
     const task = { wallet: "google" as const, subject: passSubject(4242) };
-    const ask = (wantedAt: number) => requestWalletPush(env, queue, { ...task, projectId: p.id, wantedAt }, wantedAt);
+    const ask = (wantedAt: number) => requestWalletPush(workerEnv, queue, { ...task, projectId: p.id, wantedAt }, wantedAt);
     expect(await ask(100)).toBe(true);
     expect(await ask(90)).toBe(true); // an older change does not move wanted back
-    expect((await walletJob(env, task))!).toMatchObject({ wantedAt: 100, doneAt: 0, state: "pending", due: true });
+    expect((await walletJob(workerEnv, task))!).toMatchObject({ wantedAt: 100, doneAt: 0, state: "pending", due: true });
     await ask(200);
     // Shown as of 100 while 200 arrived: still pending (200's own message carries it).
-    await finishWalletPush(env, task, 100, 300);
-    expect((await walletJob(env, task))!).toMatchObject({ doneAt: 100, state: "pending", due: true });
-    await finishWalletPush(env, task, 200, 301);
-    expect((await walletJob(env, task))!).toMatchObject({ doneAt: 200, state: "done", due: false });
+    await finishWalletPush(workerEnv, task, 100, 300);
+    expect((await walletJob(workerEnv, task))!).toMatchObject({ doneAt: 100, state: "pending", due: true });
+    await finishWalletPush(workerEnv, task, 200, 301);
+    expect((await walletJob(workerEnv, task))!).toMatchObject({ doneAt: 200, state: "done", due: false });
     expect(await ask(150)).toBe(false); // already shown: nothing sent
     expect(sent).toHaveLength(3);
     await ask(400);
-    await noteWalletPushFailure(env, task, "HTTP 503", 401);
-    await failWalletPush(env, task, "HTTP 503 after 10 tries", 402);
-    expect((await walletJob(env, task))!).toMatchObject({ state: "failed", lastError: "HTTP 503 after 10 tries", attempts: 1, due: false });
+    await noteWalletPushFailure(workerEnv, task, "HTTP 503", 401);
+    await failWalletPush(workerEnv, task, "HTTP 503 after 10 tries", 402);
+    expect((await walletJob(workerEnv, task))!).toMatchObject({ state: "failed", lastError: "HTTP 503 after 10 tries", attempts: 1, due: false });
     expect(await ask(500)).toBe(true); // a newer change revives it
-    expect((await walletJob(env, task))!).toMatchObject({ state: "pending", attempts: 0 });
+    expect((await walletJob(workerEnv, task))!).toMatchObject({ state: "pending", attempts: 0 });
     expect(parseSubject("p:12")).toEqual({ kind: "pass", id: 12 });
     expect(parseSubject("t:3")).toEqual({ kind: "template", id: 3 });
     expect(parseSubject("p:0")).toBeNull();

@@ -10,7 +10,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { notFound, unauthorized } from "../lib/errors";
-import { refuseBlockedClient, spendAuthAttempt, verifyBasicAuth, verifyOperator } from "../projects";
+import { refuseBlockedClient, spendAuthAttempt, verifyBasicAuth, verifyOperator, withShard } from "../projects";
 
 /** Counts a failed attempt that carried credentials (missing ones are no guess). */
 async function spendFailure(c: Context<AppEnv>): Promise<void> {
@@ -24,6 +24,8 @@ export const operatorAuth = createMiddleware<AppEnv>(async (c, next) => {
     await spendFailure(c);
     throw unauthorized("passhook-operator", "Bearer");
   }
+  // Operator writes (and their idempotency records) live in the directory, shard 0.
+  c.env = withShard(c.env, 0);
   await next();
 });
 
@@ -36,6 +38,8 @@ export const projectAuth = createMiddleware<AppEnv>(async (c, next) => {
     throw unauthorized();
   }
   c.set("projectId", r.value.projectId);
+  // From here on `c.env.DB` is the project's shard (db/shards.ts).
+  c.env = withShard(c.env, r.value.shard);
   await next();
 });
 

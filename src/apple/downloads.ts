@@ -5,7 +5,7 @@
  * passes/links.ts), and the web service's "latest pass" (endpoint 4). All build the same bundle.
  */
 import { AppError, notFound } from "../lib/errors";
-import { findPassByPublicToken, passPublicToken, walletPass, type WalletPass } from "../passes";
+import { findPassByPublicToken, holderTokenEnv, passPublicToken, walletPass, type WalletPass } from "../passes";
 import { buildBundle, httpLastModified, notModifiedSince, passState } from "./bundle";
 import { loadAppleCredentials, type AppleCredentials } from "./credentials";
 import { publicUrl } from "./config";
@@ -41,7 +41,9 @@ export async function projectPkpass(env: DownloadEnv, projectId: string, passId:
  * The public link's pass: 404 for an unknown token or a project without Apple; 410 once archived or
  * voided (the link cannot be revoked, so it stops handing out the holder's data, as the page does).
  */
-export async function publicPkpass(env: DownloadEnv, token: string, now = Date.now()): Promise<Download> {
+export async function publicPkpass(root: DownloadEnv, token: string, now = Date.now()): Promise<Download> {
+  const env = holderTokenEnv(root, token);
+  if (!env) throw notFound("Pass");
   const found = await findPassByPublicToken(env, token);
   const wp = found ? await walletPass(env, { passId: found.pass.id }) : null;
   const creds = wp ? await loadAppleCredentials(env, wp.pass.projectId) : null;

@@ -8,6 +8,7 @@
  * the project's Apple credentials, a pass's .pkpass, template images and fan-out progress.
  * Handlers parse, call one verb, answer.
  */
+import { splitShard, withShard } from "../db/shards";
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env";
 import { parseJsonText, readBody, readJsonBody } from "../lib/body";
@@ -46,17 +47,24 @@ function pkpassResponse(d: Download, attachment: boolean): Response {
 }
 
 const at = (c: Context) => ({ passTypeId: c.req.param("passTypeIdentifier") ?? "", serialNumber: c.req.param("serialNumber") ?? "" });
+
+/** The env of the D1 shard a serial names (`<shard>.<uuid>` outside shard 0); an unknown shard is a 404. */
+function serialEnv(c: Context<AppEnv>): Env {
+  const found = splitShard(c.env, ".", c.req.param("serialNumber") ?? "");
+  if (!found) throw notFound("Pass");
+  return withShard(c.env, found.shard);
+}
 const REGISTRATION = "/apple/v1/devices/:deviceLibraryIdentifier/registrations/:passTypeIdentifier/:serialNumber";
 
 export const appleRoutes = new Hono<AppEnv>()
   // Endpoint 1 and 2 (§1.1): register / unregister a device for a pass.
   .post(REGISTRATION, async (c) => {
     const auth = c.req.header("authorization");
-    const status = await registerDevice(c.env, auth, c.req.param("deviceLibraryIdentifier"), at(c), await deviceJson(c));
+    const status = await registerDevice(serialEnv(c), auth, c.req.param("deviceLibraryIdentifier"), at(c), await deviceJson(c));
     return c.body(null, status);
   })
   .delete(REGISTRATION, async (c) => {
-    await unregisterDevice(c.env, c.req.header("authorization"), c.req.param("deviceLibraryIdentifier"), at(c));
+    await unregisterDevice(serialEnv(c), c.req.header("authorization"), c.req.param("deviceLibraryIdentifier"), at(c));
     return c.body(null, 200);
   })
   // Endpoint 3: no ApplePass token; the device library id is the secret.
@@ -66,11 +74,11 @@ export const appleRoutes = new Hono<AppEnv>()
   })
   // Endpoint 4 (HEAD is answered like GET without a body).
   .get("/apple/v1/passes/:passTypeIdentifier/:serialNumber", async (c) =>
-    pkpassResponse(await latestPass(c.env, c.req.header("authorization"), at(c), c.req.header("if-modified-since")), false),
+    pkpassResponse(await latestPass(serialEnv(c), c.req.header("authorization"), at(c), c.req.header("if-modified-since")), false),
   )
   // Endpoint 6: rewards enrollment; the answer is the signed personalization token.
   .post("/apple/v1/passes/:passTypeIdentifier/:serialNumber/personalize", async (c) => {
-    const signed = await personalizePass(c.env, at(c), await deviceJson(c));
+    const signed = await personalizePass(serialEnv(c), at(c), await deviceJson(c));
     return new Response(signed, { status: 200, headers: { "content-type": "application/octet-stream" } });
   })
   // Endpoint 5: always 200 (§1.1); what is logged is capped, rate limited and sanitized.

@@ -10,6 +10,7 @@
  * per registration keeps the two symmetric: a device library id can change (one phone was seen with
  * hundreds), and an iPad and an iPhone holding one pass register separately.
  */
+import { everyShard } from "../db/shards";
 import { getDb } from "../db/client";
 import { deleteRegistration, restoreRegistration, serialsChangedSince, upsertRegistration, type RegistrationKey } from "../db/queries/apple-registrations";
 import { AppError, notFound, unauthorized } from "../lib/errors";
@@ -110,7 +111,13 @@ export async function lastDeviceGone(env: WebServiceEnv, passId: number): Promis
 export async function serialsSince(env: Pick<Env, "DB">, deviceLibraryId: string, passTypeId: string, since: string | undefined): Promise<{ serialNumbers: string[]; lastUpdated: string } | null> {
   if (!DEVICE_ID.test(deviceLibraryId) || !PASS_TYPE_ID.test(passTypeId)) return null;
   const tag = since && /^\d{1,16}$/.test(since) ? Number(since) : 0;
-  const rows = await serialsChangedSince(getDb(env.DB), deviceLibraryId, passTypeId, tag, MAX_SERIALS_PER_ANSWER);
+  // The request names no pass, so every D1 shard is asked (a pass type is normally one project's, in
+  // one shard). Tags follow the clock in every shard, so one ordering spans them.
+  const perShard = await Promise.all(everyShard(env).map((e) => serialsChangedSince(getDb(e.DB), deviceLibraryId, passTypeId, tag, MAX_SERIALS_PER_ANSWER)));
+  const rows = perShard
+    .flat()
+    .sort((a, b) => a.tag - b.tag)
+    .slice(0, MAX_SERIALS_PER_ANSWER);
   if (!rows.length) return null;
   return { serialNumbers: rows.map((r) => r.serialNumber), lastUpdated: String(rows[rows.length - 1].tag) };
 }

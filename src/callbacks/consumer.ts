@@ -18,6 +18,7 @@
  * each attempt's 15 s timeout starts when its POST starts, so one slow receiver cannot time out other
  * tenants' deliveries queued behind it.
  */
+import { shardField } from "../db/shards";
 import { getDb, type Db } from "../db/client";
 import {
   failPendingDelivery,
@@ -179,7 +180,7 @@ async function attempt(
   if (decision.retry) {
     const next = { status: "pending" as const, tries, nextAttemptAt: now + decision.delaySeconds * 1000, completedAt: null };
     if ((await recordAttempt(db, d.id, record, next)).recorded) {
-      const task: DeliveryTask = { deliveryId: d.id, attempt: record.attempt + 1 };
+      const task: DeliveryTask = { deliveryId: d.id, attempt: record.attempt + 1, ...shardField(env) };
       await env.CALLBACKS_QUEUE.send(task, { delaySeconds: decision.delaySeconds });
     }
     return msg.ack();
@@ -223,7 +224,7 @@ async function post(url: string, headers: Record<string, string>, body: string, 
 
 /** The dead-letter queue keeps the failed task; the row keeps the record and the attempts. */
 async function park(env: ConsumerEnv, found: DeliveryWithPass, attempt: number) {
-  await env.CALLBACKS_DLQ.send({ deliveryId: found.delivery.id, attempt, parked: true } satisfies DeliveryTask);
+  await env.CALLBACKS_DLQ.send({ deliveryId: found.delivery.id, attempt, parked: true, ...shardField(env) } satisfies DeliveryTask);
 }
 
 async function settle(env: ConsumerEnv, found: DeliveryWithPass) {

@@ -5,6 +5,7 @@
  * none in flight missed its pump (a crash between settle and send), so its sequencer is poked.
  * Settled deliveries older than the retention period are dropped with their attempts.
  */
+import { shardField } from "../db/shards";
 import { getDb } from "../db/client";
 import { claimOverduePending, purgeSettledDeliveries, stalledPasses } from "../db/queries/callbacks";
 import { DAY, MINUTE } from "../lib/time";
@@ -20,7 +21,7 @@ export async function sweepDeliveries(env: ConsumerEnv, now = Date.now()) {
   const db = getDb(env.DB);
   const overdue = await claimOverduePending(db, now - OVERDUE_AFTER, now, 100);
   if (overdue.length) {
-    await env.CALLBACKS_QUEUE.sendBatch(overdue.map((d) => ({ body: { deliveryId: d.id, attempt: d.attemptCount + 1 } satisfies DeliveryTask })));
+    await env.CALLBACKS_QUEUE.sendBatch(overdue.map((d) => ({ body: { deliveryId: d.id, attempt: d.attemptCount + 1, ...shardField(env) } satisfies DeliveryTask })));
   }
   const stalled = await stalledPasses(db, now - STALLED_AFTER, 50);
   for (const p of stalled) await deliverySettled(env, { templateId: p.templateId, externalId: p.externalId }, p.passId);

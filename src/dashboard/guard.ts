@@ -9,7 +9,7 @@ import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { readBodyText } from "../lib/body";
 import { AppError } from "../lib/errors";
-import { apiKeyExists } from "../projects";
+import { liveKeyShard, withShard } from "../projects";
 import { isLocalRequest, type DashEnv, type ResolvedOptions } from "./context";
 import { CSRF_FIELD, sameOrigin, tokenMatches } from "./csrf";
 import { clearedSessionCookie, cookieName, openSession } from "./session";
@@ -68,7 +68,8 @@ export function requireSession(opts: ResolvedOptions) {
     const secure = !isLocalRequest(c.req.url);
     const opened = await openSession(c.env, getCookie(c, cookieName(secure)), opts.now());
     let reason: string | null = opened.ok ? null : opened.error.reason;
-    if (opened.ok && !(await apiKeyExists(c.env, opened.value.projectId, opened.value.key))) reason = "revoked";
+    const shard = opened.ok ? await liveKeyShard(c.env, opened.value.projectId, opened.value.key) : null;
+    if (opened.ok && shard === null) reason = "revoked";
     if (reason !== null || !opened.ok) {
       console.log(JSON.stringify({ msg: "dashboard session refused", reason, path: c.req.path }));
       if (reason !== "missing") c.header("Set-Cookie", clearedSessionCookie(secure), { append: true });
@@ -83,6 +84,8 @@ export function requireSession(opts: ResolvedOptions) {
     }
     c.set("session", session);
     c.set("projectId", session.projectId);
+    // The pages read and write the project's own shard (db/shards.ts).
+    c.env = withShard(c.env, shard ?? 0);
     await next();
   });
 }

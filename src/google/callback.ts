@@ -18,6 +18,7 @@
  * nothing: Google retrying it would not help. If emitting fails the nonce is released and the answer
  * is 500, so Google's retry is handled.
  */
+import { projectEnv } from "../projects";
 import { getDb } from "../db/client";
 import { claimNonce, purgeNonces, recordDeleteCallback, recordSaveCallback, releaseNonce, undoDeleteCallback, undoSaveCallback } from "../db/queries/google";
 import { isAppError } from "../lib/errors";
@@ -61,12 +62,14 @@ async function verify(env: CallbackEnv, body: string, issuerId: string, cfg: { c
 }
 
 /** Handles one callback body (the raw text, read once). */
-export async function receiveGoogleCallback(env: CallbackEnv, body: string, now = Date.now()): Promise<CallbackAnswer> {
+export async function receiveGoogleCallback(root: CallbackEnv, body: string, now = Date.now()): Promise<CallbackAnswer> {
   const claimed = claimedObjectId(body);
   const prefix = claimed ? /^([0-9]{1,25})\./.exec(claimed)?.[1] : undefined;
   const target = claimed && prefix ? parseGoogleObjectId(claimed, prefix) : null;
-  const account = target ? await googleAccount(env, target.projectId) : null;
-  if (!target || !account || account.secret.issuerId !== prefix) return refuse("not_ours");
+  // The object id names the project; the directory names its D1 shard (db/shards.ts).
+  const env = target ? await projectEnv(root, target.projectId) : null;
+  const account = target && env ? await googleAccount(env, target.projectId) : null;
+  if (!target || !env || !account || account.secret.issuerId !== prefix) return refuse("not_ours");
 
   const verified = await verify(env, body, account.secret.issuerId, account.config, now);
   if (!verified.ok) {

@@ -15,7 +15,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { readBody, readJsonBody } from "../lib/body";
 import { AppError, isAppError } from "../lib/errors";
-import { findPassByPublicToken } from "../passes";
+import { findPassByPublicToken, holderTokenEnv } from "../passes";
 import { receiveGoogleCallback } from "./callback";
 import { BLOCK_MS, callbackClientBlocked, noteCallbackFailure } from "./callback-guard";
 import { saveGoogleCredentials } from "./credentials";
@@ -45,12 +45,13 @@ export const googleRootRoutes = new Hono<AppEnv>()
   .get("/p/:token/google", async (c) => {
     const headers = { "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow" };
     const token = c.req.param("token");
-    const found = token.length <= 64 ? await findPassByPublicToken(c.env, token) : null;
+    const env = token.length <= 64 ? holderTokenEnv(c.env, token) : null;
+    const found = env ? await findPassByPublicToken(env, token) : null;
     // A withdrawn or voided pass is offered no more (an inline save link would carry its fields).
     if (found && (found.pass.archivedAt !== null || found.pass.status === "voided")) return c.text("This pass has been withdrawn.", 410, headers);
     let url: string | null = null;
     try {
-      url = found ? await googleSaveLink(c.env, found.pass) : null;
+      url = env && found ? await googleSaveLink(env, found.pass) : null;
     } catch (e) {
       // Google has not taken the pass yet: the holder can try again in a moment.
       if (isAppError(e) && e.code === "conflict") return c.text("This pass is not ready for Google Wallet yet. Please try again in a minute.", 503, { ...headers, "Retry-After": "30" });

@@ -4,6 +4,7 @@
  * listener URL. The URL's token (256 random bits) is shown once, at creation and on rotation, and
  * stored only as its SHA-256; the optional signing secret is stored encrypted under MASTER_KEY.
  */
+import { prefixShard } from "../db/shards";
 import { getDb } from "../db/client";
 import {
   deleteIntegration as deleteRow,
@@ -74,8 +75,9 @@ function view(scope: IntegrationScope, row: IntegrationRecord, template: Templat
   };
 }
 
-async function mintToken() {
-  const token = newToken(32);
+/** A listener token; outside D1 shard 0 it starts with `<shard>.`, so a request finds its shard unread. */
+async function mintToken(env: object) {
+  const token = prefixShard(env, ".", newToken(32));
   return { token, tokenHash: await sha256Hex(token), tokenHint: token.slice(0, 6) };
 }
 
@@ -103,7 +105,7 @@ export async function createIntegration(scope: IntegrationScope, input: CreateIn
   const mapping = input.fieldMapping ?? {};
   assertMapping(input.action, template, mapping);
   const id = newId("integration");
-  const t = await mintToken();
+  const t = await mintToken(scope.env);
   const row = await insertIntegration(getDb(scope.env.DB), {
     id,
     projectId: scope.projectId,
@@ -177,7 +179,7 @@ export async function deleteIntegration(scope: IntegrationScope & { env: Pick<En
 /** Issues a new listener URL; the old one answers 404 (within the lookup cache's 5 s elsewhere). */
 export async function rotateIntegration(scope: IntegrationScope, id: string, now = Date.now()) {
   const { template } = await owned(scope, id);
-  const t = await mintToken();
+  const t = await mintToken(scope.env);
   const row = await updateIntegration(getDb(scope.env.DB), id, { tokenHash: t.tokenHash, tokenHint: t.tokenHint, updatedAt: now });
   forgetIntegration(id);
   return view(scope, row, template, t.token);

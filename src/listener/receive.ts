@@ -23,6 +23,7 @@
  * A warm update costs one D1 round trip (the object's batch): the integration and its template come
  * from short per-isolate caches (lookup.ts, passes' cachedTemplate), and the pass from its object's memory.
  */
+import { splitShard, withShard } from "../db/shards";
 import { readBody } from "../lib/body";
 import { decryptSecret, sha256Hex, toHex } from "../lib/crypto";
 import { AppError, isAppError } from "../lib/errors";
@@ -44,14 +45,18 @@ const MAX_KEY_LENGTH = 255;
 
 export const idempotencyScope = (integrationId: string) => `listener:${integrationId}`;
 
-export async function receive(env: ListenerEnv, token: string, req: Request, opts: { now?: number; defer?: Defer } = {}): Promise<Outcome> {
+export async function receive(root: ListenerEnv, token: string, req: Request, opts: { now?: number; defer?: Defer } = {}): Promise<Outcome> {
   const now = opts.now ?? Date.now();
+  // A listener of a project outside D1 shard 0 has `<shard>.` in front of its token (db/shards.ts).
+  const at = token.length <= 128 ? splitShard(root, ".", token) : null;
+  if (!at) return errorOutcome(new AppError("not_found", "No such listener."));
+  const env = withShard(root, at.shard);
   const pending: Promise<unknown>[] = [];
   const defer = opts.defer ?? ((work: Promise<unknown>) => void pending.push(work));
   // The token is looked up by its SHA-256, never compared as itself: how long the lookup takes depends
   // on the hash, which tells an attacker nothing about a valid token (the timing-safe form of a
   // comparison against many stored tokens).
-  const integration = token.length <= 128 ? await findListenerIntegration(env, await sha256Hex(token), now) : null;
+  const integration = await findListenerIntegration(env, await sha256Hex(token), now);
   if (!integration || !integration.enabled) return errorOutcome(new AppError("not_found", "No such listener."));
 
   const draft = newDraft(integration.id, now, { headers: selectHeaders(req.headers), contentType: req.headers.get("content-type")?.slice(0, 512) ?? null });

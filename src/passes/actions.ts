@@ -4,6 +4,7 @@
  * and coerces fields at the edge, then sends exactly one command to the pass's Durable Object, which
  * orders and persists it.
  */
+import { prefixShard, shardField, shardOf } from "../db/shards";
 import { getDb } from "../db/client";
 import { findPassById, findPassByTarget, listPassesOfTemplate } from "../db/queries/passes";
 import type { PassRecord, PassStatus, TemplateRecord } from "../db/schema";
@@ -35,10 +36,19 @@ export interface WriteResult {
   logged?: LoggedAnswer;
 }
 
-/** The stub of a pass's Durable Object. */
+/**
+ * The stub of a pass's Durable Object. Template ids are per D1 shard, so a pass outside shard 0 has
+ * its shard in the object's name (`<shard>/<templateId>:<externalId>`); shard 0 keeps the name it had
+ * before sharding, and with it its history.
+ */
 export function passObject(env: Pick<Env, "PASS_OBJECT">, target: PassTarget): DurableObjectStub<PassObject> {
   const ns = env.PASS_OBJECT as unknown as DurableObjectNamespace<PassObject>;
-  return ns.getByName(`${target.templateId}:${target.externalId}`);
+  return ns.getByName(prefixShard(env, "/", `${target.templateId}:${target.externalId}`));
+}
+
+/** The target as the pass object takes it: with the shard `env.DB` is. */
+function located(env: object, t: { templateId: number; externalId: string }): PassTarget {
+  return { templateId: t.templateId, externalId: t.externalId, ...shardField(env) };
 }
 
 /**
@@ -77,7 +87,8 @@ async function resolve(scope: PassScope, ref: PassRef, known?: TemplateRecord): 
 }
 
 async function send(scope: PassScope, target: PassTarget, cmd: PassCommand, opts: WriteOptions): Promise<WriteResult> {
-  return unwrap(await passObject(scope.env, target).apply(target, cmd, scope.source, opts.receipt));
+  const at = located(scope.env, target);
+  return unwrap(await passObject(scope.env, at).apply(at, cmd, scope.source, opts.receipt));
 }
 
 export interface WriteOptions {
@@ -161,7 +172,8 @@ export async function passHistory(scope: Omit<PassScope, "source">, ref: PassRef
   const { target } = await resolve({ ...scope, source: "api" }, ref);
   const before = cursor ? Number(cursor) : null;
   if (before !== null && !Number.isSafeInteger(before)) throw new AppError("bad_request", "The cursor is not valid.");
-  const rows = (await passObject(scope.env, target).history(target, before, limit + 1)) as HistoryEvent[];
+  const at = located(scope.env, target);
+  const rows = (await passObject(scope.env, at).history(at, before, limit + 1)) as HistoryEvent[];
   const { page, nextCursor } = pageOf(rows, limit, (e) => String(e.seq));
   return { events: page.map((e) => ({ id: e.seq, version: e.version, kind: e.kind, action: e.action, source: e.source, changes: e.changes, at: iso(e.at) })), nextCursor };
 }
@@ -174,17 +186,18 @@ export async function passHistory(scope: Omit<PassScope, "source">, ref: PassRef
 export async function emitHolderEvent(env: PassScope["env"], passId: number, input: HolderEventInput): Promise<string | null> {
   const pass = await findPassById(getDb(env.DB), passId);
   if (!pass) throw notFound("Pass");
-  const outcome = (await passObject(env, pass).emit(pass, input)) as EmitOutcome;
+  const at = located(env, pass);
+  const outcome = (await passObject(env, at).emit(at, input)) as EmitOutcome;
   if (!outcome.ok) throw AppError.from(outcome.error);
   return outcome.deliveryId;
 }
 
 /** Tells a pass's sequencer that one of its deliveries settled, so the next may go. */
 export async function deliverySettled(env: PassScope["env"], target: PassTarget, passId: number): Promise<void> {
-  await passObject(env, target).deliverySettled(passId);
+  await passObject(env, target).deliverySettled(passId, shardOf(env) || undefined);
 }
 
 /** Puts settled deliveries of one pass back in line. */
 export async function requeueDeliveries(env: PassScope["env"], target: PassTarget, passId: number, ids: string[]): Promise<number> {
-  return passObject(env, target).requeue(passId, ids);
+  return passObject(env, target).requeue(passId, ids, shardOf(env) || undefined);
 }

@@ -9,6 +9,6 @@ export * from "./wallet-jobs";
 export { walletPass, type WalletPass } from "./wallet-reads";
 export { type Receipt, type ReceiptAnswer, type LoggedAnswer } from "./receipt";
 export { searchPasses, getPassHistory, PASS_FILTERS, type PassFilter } from "./search";
-export { passPublicToken, passPageUrl, findPassByPublicToken, type PublicPass } from "./links";
+export { passPublicToken, passPageUrl, findPassByPublicToken, holderTokenEnv, type PublicPass } from "./links";
 export { PASS_STATUSES } from "./transitions";
 export type { PassView, TemplateView } from "./view";

@@ -7,6 +7,7 @@
  * push job and its own queue message). A wallet that fails makes the message retry with a growing
  * delay; the cron sweep re-sends tasks the queue never took, so a change is never silently dropped.
  */
+import { shardField } from "../db/shards";
 import { getDb } from "../db/client";
 import { claimStaleOutbox, deleteOutbox, findOutbox, type OutboxRecord } from "../db/queries/outbox";
 import { crashRetryDelay } from "../lib/backoff";
@@ -80,6 +81,6 @@ export const OUTBOX_RESEND_AFTER = 5 * MINUTE;
 /** Re-sends push tasks pending for five minutes (the queue never took them, or lost them). */
 export async function sweepOutbox(env: Pick<Env, "DB" | "PUSHES_QUEUE">, now = Date.now()): Promise<number> {
   const ids = await claimStaleOutbox(getDb(env.DB), now - OUTBOX_RESEND_AFTER, now, 100);
-  if (ids.length) await env.PUSHES_QUEUE.sendBatch(ids.map((outboxId) => ({ body: { outboxId } satisfies PushTask })));
+  if (ids.length) await env.PUSHES_QUEUE.sendBatch(ids.map((outboxId) => ({ body: { outboxId, ...shardField(env) } satisfies PushTask })));
   return ids.length;
 }

@@ -27,15 +27,18 @@ export type EmitOutcome = { ok: true; deliveryId: string | null } | { ok: false;
 /**
  * Queue message bodies: ids only, the consumer reloads the row. `attempt` is the attempt the message
  * is for (the row's attempt count + 1 when sent): a duplicate or overtaken message is recognised and
- * dropped. `parked` marks a task the consumer itself moved to the dead-letter queue.
+ * dropped. `parked` marks a task the consumer itself moved to the dead-letter queue. `shard` is the
+ * D1 shard the row is in (db/shards.ts), absent for shard 0.
  */
 export interface DeliveryTask {
   deliveryId: string;
   attempt: number;
   parked?: boolean;
+  shard?: number;
 }
 export interface PushTask {
   outboxId: number;
+  shard?: number;
 }
 
 /** The pass as it was when the event happened (Airship's callback fields). */

@@ -15,6 +15,7 @@
  * same D1 batch as the change and hands an id-only task to the pushes queue after answering; callbacks
  * get a delivery row, sequenced here so one pass's callbacks reach the server in event order.
  */
+import { prefixShard, shardField, withShard } from "../db/shards";
 import { DurableObject } from "cloudflare:workers";
 import { getDb, type Db } from "../db/client";
 import { claimNextDelivery, requeueDeliveries, writeHolderEvent } from "../db/queries/deliveries";
@@ -54,6 +55,8 @@ export class PassObject extends DurableObject<Env> {
   /** The pass row as last written by this object (undefined: not loaded). This object is its only writer. */
   private cached: PassRecord | null | undefined = undefined;
   private readonly log: PassHistory;
+  /** The D1 shard this pass is in: every call names it (it is part of the object's name too). */
+  private shard = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -78,8 +81,17 @@ export class PassObject extends DurableObject<Env> {
     return run;
   }
 
+  /** The env whose `DB` is this pass's shard. */
+  private shardEnv(): Env {
+    return withShard(this.env, this.shard);
+  }
+
   private db(): Db {
-    return getDb(this.env.DB);
+    return getDb(this.shardEnv().DB);
+  }
+
+  private enter(shard: number | undefined): void {
+    if (shard) this.shard = shard;
   }
 
   /** The pass row, read from D1 once; on that first read, history is made consistent with it. */
@@ -115,6 +127,7 @@ export class PassObject extends DurableObject<Env> {
    * row and each request's receipt. A busy pass therefore pays one round trip per group, not per write.
    */
   async apply(target: PassTarget, cmd: PassCommand, source: string, receipt?: Receipt): Promise<WriteOutcome> {
+    this.enter(target.shard);
     return new Promise<WriteOutcome>((resolve) => {
       this.pending.push({ target, cmd, source, receipt, resolve });
       if (this.pending.length === 1) this.scheduleFlush();
@@ -146,7 +159,7 @@ export class PassObject extends DurableObject<Env> {
     let insert = false;
     const planned: { w: PendingWrite; plan: Plan; pass: PassRecord | null }[] = [];
     for (const w of group) {
-      const plan = planWrite(state, target, w.cmd, now, { serialNumber: crypto.randomUUID(), authenticationToken: newToken(24) });
+      const plan = planWrite(state, target, w.cmd, now, { serialNumber: prefixShard(this.shardEnv(), ".", crypto.randomUUID()), authenticationToken: newToken(24) });
       if (plan.kind === "write") {
         state = plan.pass;
         insert ||= plan.insert;
@@ -217,7 +230,7 @@ export class PassObject extends DurableObject<Env> {
     this.cached = stored;
     // The push task goes out after the answers: the outbox row is already committed, and the cron
     // sweep sends it again if this send is lost.
-    this.ctx.waitUntil(this.handOff(() => this.env.PUSHES_QUEUE.send({ outboxId } satisfies PushTask), "pushes"));
+    this.ctx.waitUntil(this.handOff(() => this.env.PUSHES_QUEUE.send({ outboxId, ...shardField(this.shardEnv()) } satisfies PushTask), "pushes"));
     const eventIdOf = (w: PendingWrite) => (results[eventAt.get(w)!] as { id: number }[])[0].id;
     for (const p of planned) {
       if (p.plan.kind === "error") {
@@ -271,6 +284,7 @@ export class PassObject extends DurableObject<Env> {
 
   /** The pass's history, newest first. */
   async history(target: PassTarget, beforeSeq: number | null, limit: number): Promise<HistoryEvent[]> {
+    this.enter(target.shard);
     return this.serially(async () => {
       await this.load(target);
       return this.log.list(beforeSeq, limit);
@@ -279,6 +293,7 @@ export class PassObject extends DurableObject<Env> {
 
   /** Records an install / uninstall / personalize and queues its callback delivery. */
   async emit(target: PassTarget, input: HolderEventInput): Promise<EmitOutcome> {
+    this.enter(target.shard);
     return this.serially(async () => {
       const now = Date.now();
       const pass = await this.load(target);
@@ -301,19 +316,21 @@ export class PassObject extends DurableObject<Env> {
         if (seq !== null) this.log.remove(seq);
         throw e;
       }
-      if (claimed) await this.handOff(() => this.env.CALLBACKS_QUEUE.send({ deliveryId: claimed.id, attempt: claimed.attemptCount + 1 } satisfies DeliveryTask), "callbacks");
+      if (claimed) await this.handOff(() => this.env.CALLBACKS_QUEUE.send({ deliveryId: claimed.id, attempt: claimed.attemptCount + 1, ...shardField(this.shardEnv()) } satisfies DeliveryTask), "callbacks");
       if (!written) return { ok: true, deliveryId: null };
       return { ok: true, deliveryId };
     });
   }
 
   /** Called when a delivery settled (succeeded or failed for good): the next one may go. */
-  async deliverySettled(passId: number): Promise<void> {
+  async deliverySettled(passId: number, shard?: number): Promise<void> {
+    this.enter(shard);
     return this.serially(() => this.pump(passId, Date.now()));
   }
 
   /** Resend / recover: puts settled deliveries back in line for this pass. */
-  async requeue(passId: number, deliveryIds: string[]): Promise<number> {
+  async requeue(passId: number, deliveryIds: string[], shard?: number): Promise<number> {
+    this.enter(shard);
     return this.serially(async () => {
       const now = Date.now();
       const n = await requeueDeliveries(this.db(), deliveryIds, now);
@@ -325,7 +342,7 @@ export class PassObject extends DurableObject<Env> {
   private async pump(passId: number, now: number): Promise<void> {
     const next = await claimNextDelivery(this.db(), passId, now);
     if (next) {
-      const task: DeliveryTask = { deliveryId: next.id, attempt: next.attemptCount + 1 };
+      const task: DeliveryTask = { deliveryId: next.id, attempt: next.attemptCount + 1, ...shardField(this.shardEnv()) };
       await this.handOff(() => this.env.CALLBACKS_QUEUE.send(task), "callbacks");
     }
   }

@@ -14,6 +14,8 @@ export type PassRow = PassRecord;
 export interface PassTarget {
   templateId: number;
   externalId: string;
+  /** The D1 shard of the pass's project (db/shards.ts); absent for shard 0. */
+  shard?: number;
 }
 
 export type PassCommand =

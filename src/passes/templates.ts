@@ -3,6 +3,7 @@
  * Template verbs. A template belongs to one project; another project's template answers 404.
  */
 import { getDb } from "../db/client";
+import { shardField, shardOf } from "../db/shards";
 import { deleteUnusedTemplate, findTemplate, insertTemplate, listTemplatesOfProject, updateTemplate } from "../db/queries/templates";
 import type { TemplateRecord } from "../db/schema";
 import { AppError, notFound } from "../lib/errors";
@@ -29,14 +30,16 @@ export async function ownedTemplate(scope: ProjectScope, templateId: number): Pr
  * listener requests within this time (in the same isolate, at once).
  */
 export const TEMPLATE_CACHE_MS = 5_000;
-const templateCache = new TtlCache<number, TemplateRecord>(TEMPLATE_CACHE_MS);
+// Keyed by shard and id: integer ids are per D1 shard (db/shards.ts).
+const templateCache = new TtlCache<string, TemplateRecord>(TEMPLATE_CACHE_MS);
 
 /** `ownedTemplate` through a short per-isolate cache, for the listener's hot path. */
 export async function cachedTemplate(scope: ProjectScope, templateId: number, now = Date.now()): Promise<TemplateRecord> {
-  const hit = templateCache.get(templateId, now);
+  const key = `${shardOf(scope.env)}:${templateId}`;
+  const hit = templateCache.get(key, now);
   if (hit && hit.projectId === scope.projectId) return hit;
   const t = await ownedTemplate(scope, templateId);
-  templateCache.set(templateId, t, now);
+  templateCache.set(key, t, now);
   return t;
 }
 
@@ -62,7 +65,7 @@ export async function createTemplate(scope: TemplateWriteScope, body: TemplateBo
 /** A lost send is not fatal: the outbox row is committed and the cron sweep sends it again. */
 async function handOff(scope: TemplateWriteScope, outboxId: number) {
   try {
-    await scope.env.PUSHES_QUEUE.send({ outboxId } satisfies PushTask);
+    await scope.env.PUSHES_QUEUE.send({ outboxId, ...shardField(scope.env) } satisfies PushTask);
   } catch (e) {
     logError("queue send failed; the sweep will retry", e, { queue: "pushes" });
   }

@@ -8,6 +8,7 @@
  * after it should have run (a consumer's retry records when it runs, so backoffs are left alone).
  */
 import { getDb } from "../db/client";
+import { shardField } from "../db/shards";
 import {
   claimStaleWalletJobs,
   completeWalletJob,
@@ -21,10 +22,11 @@ import {
 import type { WalletJobRecord, WalletName } from "../db/schema";
 import { MINUTE } from "../lib/time";
 
-/** A wallet queue's message: ids only. */
+/** A wallet queue's message: ids only, and the D1 shard they are in (absent for shard 0). */
 export interface WalletTask {
   wallet: WalletName;
   subject: string;
+  shard?: number;
 }
 
 export type { WalletJobRecord };
@@ -50,7 +52,7 @@ export async function requestWalletPush(
   now = Date.now(),
 ): Promise<boolean> {
   const due = await requestWalletJob(getDb(env.DB), { ...job, now });
-  if (due) await queue.send({ wallet: job.wallet, subject: job.subject } satisfies WalletTask);
+  if (due) await queue.send({ wallet: job.wallet, subject: job.subject, ...shardField(env) } satisfies WalletTask);
   return due;
 }
 
@@ -66,7 +68,7 @@ export async function requestWalletPushes(
   now = Date.now(),
 ): Promise<number> {
   const due = await requestWalletJobs(getDb(env.DB), jobs.map((j) => ({ ...j, now })));
-  const tasks = jobs.filter((_, i) => due[i]).map((j) => ({ body: { wallet: j.wallet, subject: j.subject } satisfies WalletTask }));
+  const tasks = jobs.filter((_, i) => due[i]).map((j) => ({ body: { wallet: j.wallet, subject: j.subject, ...shardField(env) } satisfies WalletTask }));
   for (let i = 0; i < tasks.length; i += 100) await queue.sendBatch(tasks.slice(i, i + 100));
   return tasks.length;
 }
@@ -105,7 +107,7 @@ export async function retryWalletPushLater(env: JobEnv, task: WalletTask, error:
  */
 export async function continueWalletPush(env: JobEnv, queue: Queue, task: WalletTask, now = Date.now(), delaySeconds = 0): Promise<void> {
   await markWalletJobSent(getDb(env.DB), task.wallet, task.subject, now, now + delaySeconds * 1000);
-  await queue.send({ wallet: task.wallet, subject: task.subject } satisfies WalletTask, delaySeconds > 0 ? { delaySeconds } : undefined);
+  await queue.send({ wallet: task.wallet, subject: task.subject, ...shardField(env) } satisfies WalletTask, delaySeconds > 0 ? { delaySeconds } : undefined);
 }
 
 /** Retries ran out, or the wallet refused for good: the job is failed, its record kept. */
@@ -123,7 +125,7 @@ export async function sweepWalletJobs(env: JobEnv, queues: Record<WalletName, Qu
   const stale = await claimStaleWalletJobs(getDb(env.DB), now - WALLET_JOB_RESEND_AFTER, now, 100);
   for (const wallet of ["apple", "google"] as const) {
     const tasks = stale.filter((s) => s.wallet === wallet);
-    if (tasks.length) await queues[wallet].sendBatch(tasks.map((t) => ({ body: { wallet, subject: t.subject } satisfies WalletTask })));
+    if (tasks.length) await queues[wallet].sendBatch(tasks.map((t) => ({ body: { wallet, subject: t.subject, ...shardField(env) } satisfies WalletTask })));
   }
   return stale.length;
 }

@@ -1,5 +1,6 @@
 /** Calls the real Worker entry (routing, onError, bindings) and builds credentials. */
 import { env, exports } from "cloudflare:workers";
+import { prefixShard, shardField, withShard } from "../../src/db/shards";
 
 export const BASE = "https://passhook.test";
 
@@ -29,6 +30,17 @@ export async function call(path: string, opts: Call = {}): Promise<{ status: num
   }
   return { status: res.status, body: parsed, headers: res.headers };
 }
+
+/**
+ * The env the Worker works in for the test projects: `env` itself, or in the "workers-sharded" run
+ * (vitest.config.ts) shard 1, whose binding is `DB` too. Tests that call the Worker's functions
+ * directly pass this, as an entry point would after choosing the shard.
+ */
+export const workerEnv: Env = env.DIR ? withShard(env, 1) : env;
+
+/** A pass's Durable Object as the Worker names it, and the target it takes (with the shard). */
+export const passStub = (templateId: number, externalId: string) => env.PASS_OBJECT.getByName(prefixShard(workerEnv, "/", `${templateId}:${externalId}`));
+export const passTarget = (templateId: number, externalId: string) => ({ templateId, externalId, ...shardField(workerEnv) });
 
 export const operator = () => `Bearer ${env.ADMIN_TOKEN}`;
 export const basic = (key: string, secret: string) => `Basic ${btoa(`${key}:${secret}`)}`;

@@ -6,7 +6,7 @@
  * Google edges.
  */
 import { Hono } from "hono";
-import { findPassByPublicToken } from "../../passes";
+import { findPassByPublicToken, holderTokenEnv } from "../../passes";
 import type { ResolvedOptions } from "../context";
 import { securityHeaders } from "../guard";
 import { HolderNotFound, HolderPage } from "./page";
@@ -16,9 +16,10 @@ export function holderRoutes(opts: ResolvedOptions) {
   return new Hono<{ Bindings: Env }>().get("/p/:token", securityHeaders, async (c) => {
     c.header("X-Robots-Tag", "noindex, nofollow");
     const token = c.req.param("token");
-    const found = token.length <= 64 ? await findPassByPublicToken(c.env, token) : null;
-    if (!found) return c.html(<HolderNotFound />, 404);
-    const wallets = await opts.holderWallets(c.env, found.pass.projectId);
+    const env = token.length <= 64 ? holderTokenEnv(c.env, token) : null;
+    const found = env ? await findPassByPublicToken(env, token) : null;
+    if (!env || !found) return c.html(<HolderNotFound />, 404);
+    const wallets = await opts.holderWallets(env, found.pass.projectId);
     return c.html(<HolderPage found={found} token={token} wallets={wallets} order={walletOrder(c.req.header("user-agent"))} />);
   });
 }

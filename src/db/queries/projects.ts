@@ -6,14 +6,30 @@ import { deleteInChunks, type PurgeResult } from "./retention";
 
 export async function insertProjectWithKey(
   db: Db,
-  p: { id: string; name: string; externalId: string | null; now: number },
+  p: { id: string; name: string; externalId: string | null; shard: number; now: number },
   key: { key: string; secretHash: string },
 ) {
   const [rows] = await db.batch([
-    db.insert(projects).values({ id: p.id, name: p.name, externalId: p.externalId, createdAt: p.now, updatedAt: p.now }).returning(),
+    db.insert(projects).values({ id: p.id, name: p.name, externalId: p.externalId, shard: p.shard, createdAt: p.now, updatedAt: p.now }).returning(),
     db.insert(apiKeys).values({ key: key.key, projectId: p.id, secretHash: key.secretHash, createdAt: p.now }),
   ]);
   return rows[0];
+}
+
+/** The copy of a project's row in its own shard (db/shards.ts): what the shard's rows reference. */
+export async function insertShardProject(db: Db, p: { id: string; name: string; shard: number; now: number }) {
+  await db.insert(projects).values({ id: p.id, name: p.name, externalId: null, shard: p.shard, createdAt: p.now, updatedAt: p.now }).onConflictDoNothing();
+}
+
+/** How many projects each shard holds (the directory's rows; a small table, read once per create). */
+export async function projectsPerShard(db: Db): Promise<Map<number, number>> {
+  const rows = await db.select({ shard: projects.shard, n: sql<number>`count(*)` }).from(projects).groupBy(projects.shard);
+  return new Map(rows.map((r) => [r.shard, r.n]));
+}
+
+export async function findProjectShard(db: Db, id: string): Promise<number | null> {
+  const rows = await db.select({ shard: projects.shard }).from(projects).where(eq(projects.id, id)).limit(1);
+  return rows[0]?.shard ?? null;
 }
 
 export async function findProject(db: Db, id: string) {
@@ -28,6 +44,17 @@ export async function findProjectByExternalId(db: Db, externalId: string) {
 
 export async function findApiKey(db: Db, key: string) {
   const rows = await db.select().from(apiKeys).where(eq(apiKeys.key, key)).limit(1);
+  return rows[0] ?? null;
+}
+
+/** An API key with its project's shard, in one read of the directory. */
+export async function findApiKeyWithShard(db: Db, key: string) {
+  const rows = await db
+    .select({ projectId: apiKeys.projectId, secretHash: apiKeys.secretHash, shard: projects.shard })
+    .from(apiKeys)
+    .innerJoin(projects, eq(projects.id, apiKeys.projectId))
+    .where(eq(apiKeys.key, key))
+    .limit(1);
   return rows[0] ?? null;
 }
 

@@ -7,10 +7,15 @@ export const projects = sqliteTable(
     id: text("id").primaryKey(),
     name: text("name").notNull(),
     externalId: text("external_id"),
+    /**
+     * The D1 shard holding the project's data (db/shards.ts). The directory (shard 0) has every
+     * project's row; a project's own shard has a copy without externalId, which its rows reference.
+     */
+    shard: integer("shard").notNull().default(0),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("projects_external_id_uq").on(t.externalId)],
+  (t) => [uniqueIndex("projects_external_id_uq").on(t.externalId), index("projects_shard_idx").on(t.shard)],
 );
 
 export const apiKeys = sqliteTable(
