@@ -10,6 +10,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { d1Databases, shardBindings } from "./lib/d1-shards.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
@@ -74,21 +75,22 @@ for (const name of ["ADMIN_TOKEN", "MASTER_KEY"]) {
 }
 
 // D1 shards (docs/scaling.md): every binding D1_SHARDS lists gets the same migrations, in order.
-const shardList = /^D1_SHARDS\s*=\s*"([^"]*)"/m.exec(toml)?.[1] ?? "";
-const shards = shardList.split(",").map((s) => s.trim()).filter(Boolean);
-const bindings = [...toml.matchAll(/\[\[d1_databases\]\][^[]*?binding\s*=\s*"([^"]+)"/g)].map((m) => m[1]);
-const missing = (shards.length ? shards : ["DB"]).filter((b) => !bindings.includes(b));
+const shards = shardBindings(toml);
+const databases = d1Databases(toml);
+const missing = shards.filter((b) => !databases.some((d) => d.binding === b && d.databaseId && /^[0-9a-f-]{36}$/.test(d.databaseId)));
 if (missing.length) {
-  console.log(`D1_SHARDS names ${missing.join(", ")}, which wrangler.toml has no [[d1_databases]] binding for. Add each shard:
+  console.log(`D1_SHARDS names ${missing.join(", ")}, which wrangler.toml has no [[d1_databases]] binding with a real database_id for. Add each shard:
 
   npx wrangler d1 create passhook-shard-1
   [[d1_databases]]
   binding = "DB_1"
   database_name = "passhook-shard-1"
   database_id = "<the printed id>"
-  migrations_dir = "migrations"`);
+  migrations_dir = "migrations"
+
+then run npm run types (worker-configuration.d.ts lists the bindings).`);
   if (!dry) process.exit(1);
 }
-for (const b of shards.length ? shards : ["DB"]) run(["d1", "migrations", "apply", b, "--remote"]);
+for (const b of shards) run(["d1", "migrations", "apply", b, "--remote"]);
 run(["deploy"]);
 console.log(`\nDeployed at ${publicUrl}. APNs path: npm run apns:canary tells whether the Worker's own fetch reaches APNs; if not, run tools/apns-relay and set APNS_RELAY_URL (+ wrangler secret put APNS_RELAY_SECRET).`);

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { shardBindings } from "./lib/d1-shards.ts";
 import { prepareDevVars } from "./lib/dev-vars.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -49,7 +50,10 @@ if (!/^ALLOW_CUSTOM_APNS_HOST=/m.test(readFileSync(devVars, "utf8"))) {
 const adminToken = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1]?.trim() ?? "(see .dev.vars)";
 
 console.log("applying D1 migrations locally …");
-if (run(["d1", "migrations", "apply", "DB", "--local"]) !== 0) process.exit(1);
+// Every D1 shard (docs/scaling.md); the demo project below is in shard 0, as every project was before shards.
+for (const binding of shardBindings(readFileSync(path.join(root, "wrangler.toml"), "utf8"), devVars)) {
+  if (run(["d1", "migrations", "apply", binding, "--local"]) !== 0) process.exit(1);
+}
 
 const now = Date.now();
 const hash = createHash("sha256").update(DEMO.secret).digest("hex");

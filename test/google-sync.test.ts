@@ -14,7 +14,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vite
 import type { FakeRequestLog } from "../scripts/lib/google-fake-core";
 import { consumeGoogleDeadLetters, consumeGoogleSync } from "../src/google";
 import { passSubject, requestWalletPush, templateSubject, type WalletTask } from "../src/passes";
-import { call, newPass, newProject } from "./support/http";
+import { call, newPass, newProject, workerEnv } from "./support/http";
 import { classIdOf, googleJob, googleObjectRow, googleProject, googleWorld, EMAIL, objectIdOf, type GoogleWorld } from "./support/google";
 import { until } from "./support/receiver";
 
@@ -33,7 +33,7 @@ const done = async (subject: string) => until(async () => (await googleJob(subje
 /** A task for a job recorded without sending a message, so the test drives the consumer itself. */
 async function dueTask(projectId: string, subject: string): Promise<WalletTask> {
   const noQueue = { send: async () => undefined, sendBatch: async () => undefined } as unknown as Queue;
-  await requestWalletPush(env, noQueue, { wallet: "google", subject, projectId, wantedAt: Date.now() + 1 });
+  await requestWalletPush(workerEnv, noQueue, { wallet: "google", subject, projectId, wantedAt: Date.now() + 1 });
   return { wallet: "google", subject };
 }
 
@@ -324,7 +324,7 @@ describe("the consumer's answers to Google", () => {
     for (const attempts of [1, 2, 3]) {
       w.fake.failNext("PATCH", patchOf, () => w.fake.googleError(503, "Backend Error", "backendError", "UNAVAILABLE"));
       const { batch, retry, ack } = batchOf(task, attempts);
-      await consumeGoogleSync(batch, env, { random: () => 0.5 });
+      await consumeGoogleSync(batch, workerEnv, { random: () => 0.5 });
       expect(ack).not.toHaveBeenCalled();
       delays.push(delayOf(retry));
     }
@@ -339,12 +339,12 @@ describe("the consumer's answers to Google", () => {
       return r;
     });
     const limited = batchOf(task, 1);
-    await consumeGoogleSync(limited.batch, env, { random: () => 0.5 });
+    await consumeGoogleSync(limited.batch, workerEnv, { random: () => 0.5 });
     expect(delayOf(limited.retry)).toBe(120);
 
     // Google recovers: the next delivery of the message shows the pass and settles the job.
     const ok = batchOf(task, 5);
-    await consumeGoogleSync(ok.batch, env, { random: () => 0.5 });
+    await consumeGoogleSync(ok.batch, workerEnv, { random: () => 0.5 });
     expect(ok.ack).toHaveBeenCalled();
     job = await googleJob(passSubject(pass.id));
     expect(job).toMatchObject({ state: "done", attempts: 0, last_error: null });
@@ -354,7 +354,7 @@ describe("the consumer's answers to Google", () => {
     const { pass, task, patchOf } = await insertedPass("refused-1");
     w.fake.failNext("PATCH", patchOf, () => w.fake.googleError(400, "Invalid barcode value: too long for QR_CODE", "invalidResource", "INVALID_ARGUMENT"));
     const { batch, retry, ack } = batchOf(task);
-    await consumeGoogleSync(batch, env, { random: () => 0.5 });
+    await consumeGoogleSync(batch, workerEnv, { random: () => 0.5 });
     expect(ack).toHaveBeenCalled();
     expect(retry).not.toHaveBeenCalled();
     const job = await googleJob(passSubject(pass.id));
@@ -365,10 +365,10 @@ describe("the consumer's answers to Google", () => {
   it("the dead-letter consumer marks an exhausted push failed and keeps its record; a later change revives it", async () => {
     const { p, pass, task, patchOf } = await insertedPass("dlq-1");
     w.fake.failNext("PATCH", patchOf, () => w.fake.googleError(500, "Internal error encountered.", "backendError", "INTERNAL"));
-    await consumeGoogleSync(batchOf(task, 20).batch, env, { random: () => 0.5 });
+    await consumeGoogleSync(batchOf(task, 20).batch, workerEnv, { random: () => 0.5 });
     const dead = createMessageBatch<WalletTask>("passhook-google-dlq", [{ id: "d1", timestamp: new Date(), attempts: 1, body: task }]);
     const ack = vi.spyOn(dead.messages[0], "ack");
-    await consumeGoogleDeadLetters(dead, env);
+    await consumeGoogleDeadLetters(dead, workerEnv);
     expect(ack).toHaveBeenCalled();
     const job = await googleJob(passSubject(pass.id));
     expect(job?.state).toBe("failed");
@@ -381,12 +381,12 @@ describe("the consumer's answers to Google", () => {
 
   it("fails with a clear error when PUBLIC_URL is not set, or the credentials are gone", async () => {
     const { p, pass, task } = await insertedPass("nourl-1");
-    await consumeGoogleSync(batchOf(task).batch, { ...env, PUBLIC_URL: "" });
+    await consumeGoogleSync(batchOf(task).batch, { ...workerEnv, PUBLIC_URL: "" });
     expect((await googleJob(passSubject(pass.id)))?.last_error).toMatch(/^PUBLIC_URL is not set/);
 
     const again = await dueTask(p.id, passSubject(pass.id));
     expect((await call(`/v1/project/${p.id}/credentials/google`, { method: "DELETE", auth: p.auth })).status).toBe(204);
-    await consumeGoogleSync(batchOf(again).batch, env);
+    await consumeGoogleSync(batchOf(again).batch, workerEnv);
     expect(await googleJob(passSubject(pass.id))).toMatchObject({ state: "failed", last_error: "the project has no Google Wallet credentials" });
   });
 
@@ -394,7 +394,7 @@ describe("the consumer's answers to Google", () => {
     const { p, pass, task } = await insertedPass("gone-1");
     w.fake.store.get("loyaltyObject")!.delete(objectIdOf(p.id, pass.id));
     const { batch, ack } = batchOf(task);
-    await consumeGoogleSync(batch, env);
+    await consumeGoogleSync(batch, workerEnv);
     expect(ack).toHaveBeenCalled();
     expect(objectOf(p.id, pass.id)).toMatchObject({ state: "ACTIVE" });
     expect(requestsFor(objectIdOf(p.id, pass.id)).slice(-2).map((q) => `${q.method} ${q.status}`)).toEqual(["PATCH 404", "POST 200"]);

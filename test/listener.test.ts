@@ -10,7 +10,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { purgeOldEvents } from "../src/listener";
-import { BASE, call, history, newProject, newTemplate, type TestProject } from "./support/http";
+import { BASE, call, history, newProject, newTemplate, workerEnv, type TestProject } from "./support/http";
 
 async function integration(p: TestProject, body: Record<string, unknown>) {
   const r = await call(`/v1/project/${p.id}/integrations`, { auth: p.auth, body });
@@ -402,10 +402,10 @@ describe("event log and replay", () => {
     }
     const ids = async () => (await env.DB.prepare("select id from inbound_events where integration_id = ? order by id").bind(i.id).all<{ id: number }>()).results.map((r) => r.id);
     for (const bad of ["0", "31", "7.5", "", "seven"]) {
-      await purgeOldEvents({ ...env, EVENT_LOG_RETENTION_DAYS: bad });
+      await purgeOldEvents({ ...workerEnv, EVENT_LOG_RETENTION_DAYS: bad });
       expect(await ids(), bad).toEqual([base - 2, base - 1]);
     }
-    await purgeOldEvents({ ...env, EVENT_LOG_RETENTION_DAYS: "7" });
+    await purgeOldEvents({ ...workerEnv, EVENT_LOG_RETENTION_DAYS: "7" });
     expect(await ids()).toEqual([base - 1]);
   });
 

@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { moveLegacyDetails } from "../src/listener";
 import { decodeDetail } from "../src/listener/event-details";
+import { workerEnv } from "./support/http";
 
 const byName = (prefix: string) => env.TEST_MIGRATIONS.filter((m) => m.name.startsWith(prefix));
 
@@ -77,11 +78,11 @@ describe("0005_event_log_r2: the inbound event log's details move out of D1", ()
     expect(await env.DB.prepare("select ref from idempotency_keys").first()).toEqual({ ref: "2" });
 
     // The cron moves the details to R2 and clears the column; the API reads them from there.
-    expect(await moveLegacyDetails(env)).toBe(3);
+    expect(await moveLegacyDetails(workerEnv)).toBe(3);
     expect(await env.DB.prepare("select count(*) as n from inbound_events where legacy_detail is not null").first()).toEqual({ n: 0 });
     const moved = await env.EVENT_LOG.get("events/int_e/2");
     expect(decodeDetail(await moved!.text(), true)!.body).toBe('{"pass-id":"a"}');
-    expect(await moveLegacyDetails(env)).toBe(0);
+    expect(await moveLegacyDetails(workerEnv)).toBe(0);
   });
 });
 

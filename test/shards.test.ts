@@ -5,10 +5,14 @@
  * and a second project placed in shard 0 shows two shards serving one deployment side by side.
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { batchesByShard, directoryDb, everyShard, messageShard, openShards, prefixShard, rootEnv, shardField, shardOf, splitShard, withShard } from "../src/db/shards";
 import { createProject } from "../src/projects";
-import { BASE, basic, call, newProject, newTemplate, type TestProject } from "./support/http";
+import { goodCredentials } from "./support/apple-fixtures";
+import { appleProject, mockNetwork, PASS_TYPE, register } from "./support/apple-web";
+import { BASE, basic, call, newPass, newProject, newTemplate, type TestProject } from "./support/http";
+
+afterEach(() => vi.restoreAllMocks());
 
 const sharded = env.DIR !== undefined;
 
@@ -92,6 +96,8 @@ describe("shard routing (pure)", () => {
     expect(openShards(fakeEnv("DB,DB_1,DB_2"))).toEqual([0, 1, 2]);
     expect(openShards(fakeEnv("DB,DB_1,DB_2", "DB_2, DB_1"))).toEqual([1, 2]);
     expect(() => openShards(fakeEnv("DB,DB_1", "DB_9"))).toThrow(/D1_OPEN_SHARDS/);
+    expect(() => openShards(fakeEnv("DB,DB_1", "DB_1,DB_9"))).toThrow(/DB_9/); // a typo is not silently ignored
+    expect(() => withShard(fakeEnv("DB,DB"), 1)).toThrow(/twice/);
   });
 });
 
@@ -175,5 +181,40 @@ describe("the Worker over its shards", () => {
     // A key reaches its own project only, whatever shard the other is in.
     expect((await call(`/v1/pass/${pb.id}`, { auth: a.auth })).body.fields?.name).not.toBe("B2");
     expect((await call(`/v1/project/${b.id}`, { auth: a.auth })).status).toBe(404);
+  });
+
+  it.runIf(sharded)("asks Apple's 'what changed' of each shard the pass type is in, with a tag per shard", async () => {
+    mockNetwork();
+    // Two projects with one certificate (staging and production, say), in two shards.
+    const a = await appleProject({ apns: false });
+    const created = await createProject({ ...env, D1_OPEN_SHARDS: "DIR" }, { name: "B" });
+    const b: TestProject = { id: created.id, key: created.apiKey.key, auth: basic(created.apiKey.key, created.apiKey.secret) };
+    expect((await call(`/v1/project/${b.id}/credentials/apple`, { method: "PUT", auth: b.auth, body: goodCredentials() })).status).toBe(200);
+    const shards = await env.DIR!.prepare("select shard from apple_pass_type_shards where pass_type_id = ? order by shard").bind(PASS_TYPE).all<{ shard: number }>();
+    expect(shards.results.map((r) => r.shard)).toEqual([0, 1]);
+    const pa = await newPass(a.p, a.templateId, "ea");
+    const pb = await newPass(b, await newTemplate(b), "eb");
+    expect([pa.serialNumber.startsWith("1."), pb.serialNumber.includes(".")]).toEqual([true, false]);
+    const device = "device-in-two-shards";
+    expect(await register(pa.serialNumber, device)).toBe(201);
+    expect(await register(pb.serialNumber, device)).toBe(201);
+    const since = async (tag?: string) => call(`/apple/v1/devices/${device}/registrations/${PASS_TYPE}${tag ? `?passesUpdatedSince=${tag}` : ""}`);
+
+    const first = await since();
+    expect(first.status).toBe(200);
+    expect([...first.body.serialNumbers].sort()).toEqual([pa.serialNumber, pb.serialNumber].sort());
+    const m = /^0-(\d+)\.1-(\d+)$/.exec(first.body.lastUpdated);
+    expect(m, first.body.lastUpdated).not.toBeNull();
+    // Shard 1's counter runs far ahead of shard 0's (a busy shard, or clock skew between Workers).
+    await env.DB.prepare("update apple_registrations set tag = ? where serial_number = ?").bind(Number(m![2]) + 1_000_000, pa.serialNumber).run();
+    const second = await since(first.body.lastUpdated);
+    expect(second.body.serialNumbers).toEqual([pa.serialNumber]);
+    // A later change in shard 0 gets a lower tag than shard 1's latest: it is still listed.
+    await env.DIR!.prepare("update apple_registrations set tag = ? where serial_number = ?").bind(Number(m![1]) + 5, pb.serialNumber).run();
+    const third = await since(second.body.lastUpdated);
+    expect(third.body.serialNumbers).toEqual([pb.serialNumber]);
+    expect((await since(third.body.lastUpdated)).status).toBe(204);
+    // A plain tag (from before the pass type had a second shard) applies to both shards.
+    expect((await since(m![1])).body.serialNumbers).toEqual([pb.serialNumber, pa.serialNumber]);
   });
 });

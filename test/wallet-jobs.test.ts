@@ -16,7 +16,7 @@ import { continueWalletPush, passSubject, requestWalletPush, sweepWalletJobs, te
 import { fixture, goodCredentials, identity } from "./support/apple-fixtures";
 import { APNS_HOST, appleProject, mockNetwork, register, settled, TOKENS } from "./support/apple-web";
 import { googleJob, googleProject, googleWorld, objectIdOf } from "./support/google";
-import { call, newPass } from "./support/http";
+import { call, newPass, workerEnv } from "./support/http";
 import { until } from "./support/receiver";
 
 afterEach(() => vi.restoreAllMocks());
@@ -36,7 +36,7 @@ function recordingQueues() {
 /** Whether a sweep at `at` re-sends the subject. */
 async function sweepResends(wallet: WalletName, subject: string, at: number): Promise<boolean> {
   const { sent, queues } = recordingQueues();
-  await sweepWalletJobs(env, queues, at);
+  await sweepWalletJobs(workerEnv, queues, at);
   return sent.some((t) => t.wallet === wallet && t.subject === subject);
 }
 
@@ -53,7 +53,7 @@ describe("the sweep leaves a consumer's backoff alone", () => {
     const task: WalletTask = { wallet: "google", subject };
     const t0 = Date.now();
     // A change whose message the test delivers itself; Google is rate limiting for an hour.
-    await requestWalletPush(env, noQueue, { wallet: "google", subject, projectId: p.id, wantedAt: t0 + 1 }, t0);
+    await requestWalletPush(workerEnv, noQueue, { wallet: "google", subject, projectId: p.id, wantedAt: t0 + 1 }, t0);
     const patchOf = new RegExp(`loyaltyObject/${objectIdOf(p.id, pass.id).replace(/\./g, "\\.")}$`);
     w.fake.failNext("PATCH", patchOf, () => {
       const r = w.fake.googleError(429, "Quota exceeded for quota metric 'Write requests'", "rateLimitExceeded", "RESOURCE_EXHAUSTED");
@@ -62,7 +62,7 @@ describe("the sweep leaves a consumer's backoff alone", () => {
     });
     const batch = createMessageBatch<WalletTask>("passhook-google", [{ id: "m1", timestamp: new Date(t0), attempts: 1, body: task }]);
     const retry = vi.spyOn(batch.messages[0], "retry");
-    await consumeGoogleSync(batch, env, { random: () => 0.5, now: () => t0 });
+    await consumeGoogleSync(batch, workerEnv, { random: () => 0.5, now: () => t0 });
     expect(retry).toHaveBeenCalledWith({ delaySeconds: 3600 });
     expect(await googleJob(subject)).toMatchObject({ state: "pending", attempts: 1 });
 
@@ -84,12 +84,12 @@ describe("the sweep leaves a consumer's backoff alone", () => {
     expect((await call(`/v1/project/${a.p.id}/credentials/apple`, { method: "PUT", auth: a.p.auth, body: { ...goodCredentials(), apns } })).status).toBe(200);
     const subject = passSubject(pass.id);
     const t0 = Date.now();
-    await requestWalletPush(env, noQueue, { wallet: "apple", subject, projectId: a.p.id, wantedAt: t0 }, t0);
+    await requestWalletPush(workerEnv, noQueue, { wallet: "apple", subject, projectId: a.p.id, wantedAt: t0 }, t0);
 
     // Tenth delivery of a message against an APNs that answers 5xx: the backoff is at its 1 h cap.
     const batch = createMessageBatch<WalletTask>("passhook-apple", [{ id: "a10", timestamp: new Date(t0), attempts: 10, body: { wallet: "apple", subject } }]);
     const retry = vi.spyOn(batch.messages[0], "retry");
-    await consumeApplePushes(batch, env);
+    await consumeApplePushes(batch, workerEnv);
     expect(retry).toHaveBeenCalledWith({ delaySeconds: 3600 });
 
     expect(await sweepResends("apple", subject, t0 + 16 * MINUTE)).toBe(false);
@@ -99,7 +99,7 @@ describe("the sweep leaves a consumer's backoff alone", () => {
   it("a job whose first message was lost is re-sent 15 minutes after it was sent", async () => {
     const subject = passSubject(987_654);
     const t0 = Date.now();
-    await requestWalletPush(env, noQueue, { wallet: "google", subject, projectId: "prj_lost", wantedAt: t0 }, t0);
+    await requestWalletPush(workerEnv, noQueue, { wallet: "google", subject, projectId: "prj_lost", wantedAt: t0 }, t0);
     expect(await sweepResends("google", subject, t0 + 14 * MINUTE)).toBe(false);
     expect(await sweepResends("google", subject, t0 + 16 * MINUTE)).toBe(true);
   });
@@ -107,8 +107,8 @@ describe("the sweep leaves a consumer's backoff alone", () => {
   it("a fan-out still handing on pages (continueWalletPush) is not re-sent", async () => {
     const subject = templateSubject(987_655);
     const t0 = Date.now();
-    await requestWalletPush(env, noQueue, { wallet: "google", subject, projectId: "prj_fan", wantedAt: t0 }, t0);
-    await continueWalletPush(env, noQueue, { wallet: "google", subject }, t0 + 10 * MINUTE);
+    await requestWalletPush(workerEnv, noQueue, { wallet: "google", subject, projectId: "prj_fan", wantedAt: t0 }, t0);
+    await continueWalletPush(workerEnv, noQueue, { wallet: "google", subject }, t0 + 10 * MINUTE);
     expect(await sweepResends("google", subject, t0 + 16 * MINUTE)).toBe(false);
     expect(await sweepResends("google", subject, t0 + 26 * MINUTE)).toBe(true);
   });

@@ -7,7 +7,9 @@
  * so signers (pkpass.ts) and APNs tokens (apns-token.ts) are parsed once per isolate per version.
  */
 import { getDb } from "../db/client";
-import { projectHasRegistrations } from "../db/queries/apple-registrations";
+import { addPassTypeShard, passTypeShards, projectHasRegistrations } from "../db/queries/apple-registrations";
+import { directoryDb, isShard, shardCount, shardOf } from "../db/shards";
+import { TtlCache } from "../lib/ttl-cache";
 import { AppError } from "../lib/errors";
 import { loadWalletCredentials, saveWalletCredentials, walletCredentialSummaries } from "../projects";
 import { allowCustomApnsHost } from "./config";
@@ -43,7 +45,28 @@ export async function saveAppleCredentials(env: CredEnv, projectId: string, body
   // The certificate's O is the team's name: pass.json's organizationName unless the design names one.
   const organizationName = nameAttribute(readCertificatePem(secret.certificatePem).subject, "2.5.4.10") ?? summary.teamIdentifier;
   const stored: AppleSecret = { ...secret, passTypeIdentifier: summary.passTypeIdentifier, teamIdentifier: summary.teamIdentifier, organizationName };
-  return saveWalletCredentials(env, projectId, "apple", { secret: stored, summary: { ...summary, organizationName } }, now);
+  const saved = await saveWalletCredentials(env, projectId, "apple", { secret: stored, summary: { ...summary, organizationName } }, now);
+  // Apple's "serials changed since" names a pass type, not a pass: the directory says which shards to ask.
+  await addPassTypeShard(getDb(directoryDb(env)), summary.passTypeIdentifier, shardOf(env), now);
+  shardsByPassType.delete(summary.passTypeIdentifier);
+  return saved;
+}
+
+const shardsByPassType = new TtlCache<string, number[]>(60_000, 1000);
+
+/**
+ * The D1 shards that can hold a pass type's registrations (db/shards.ts): those recorded when
+ * projects saved credentials for it, else shard 0 (credentials saved before shards existed, all in
+ * shard 0). Cached per isolate for a minute; a save forgets its entry in its own isolate.
+ */
+export async function shardsOfPassType(env: Pick<Env, "DB">, passTypeId: string, now = Date.now()): Promise<number[]> {
+  if (shardCount(env) === 1) return [0];
+  const hit = shardsByPassType.get(passTypeId, now);
+  if (hit) return hit;
+  const found = (await passTypeShards(getDb(directoryDb(env)), passTypeId)).filter((k) => isShard(env, k));
+  const shards = found.length ? found : [0];
+  shardsByPassType.set(passTypeId, shards, now);
+  return shards;
 }
 
 /**

@@ -48,11 +48,13 @@ function pkpassResponse(d: Download, attachment: boolean): Response {
 
 const at = (c: Context) => ({ passTypeId: c.req.param("passTypeIdentifier") ?? "", serialNumber: c.req.param("serialNumber") ?? "" });
 
-/** The env of the D1 shard a serial names (`<shard>.<uuid>` outside shard 0); an unknown shard is a 404. */
+/**
+ * The env of the D1 shard a serial names (`<shard>.<uuid>` outside shard 0). A prefix naming no shard
+ * goes to shard 0, where no serial has a prefix: the ApplePass token is still checked first (401),
+ * and a right token would find no pass (404), so an unknown shard answers like an unknown serial.
+ */
 function serialEnv(c: Context<AppEnv>): Env {
-  const found = splitShard(c.env, ".", c.req.param("serialNumber") ?? "");
-  if (!found) throw notFound("Pass");
-  return withShard(c.env, found.shard);
+  return withShard(c.env, splitShard(c.env, ".", c.req.param("serialNumber") ?? "")?.shard ?? 0);
 }
 const REGISTRATION = "/apple/v1/devices/:deviceLibraryIdentifier/registrations/:passTypeIdentifier/:serialNumber";
 

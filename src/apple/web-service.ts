@@ -10,7 +10,7 @@
  * per registration keeps the two symmetric: a device library id can change (one phone was seen with
  * hundreds), and an iPad and an iPhone holding one pass register separately.
  */
-import { everyShard } from "../db/shards";
+import { withShard } from "../db/shards";
 import { getDb } from "../db/client";
 import { deleteRegistration, restoreRegistration, serialsChangedSince, upsertRegistration, type RegistrationKey } from "../db/queries/apple-registrations";
 import { AppError, notFound, unauthorized } from "../lib/errors";
@@ -18,7 +18,7 @@ import { logError } from "../lib/log";
 import { emitHolderEvent, walletPass, type WalletPass } from "../passes";
 import { DEVICE_TOKEN } from "./apns";
 import { checkApplePassAuth } from "./auth-token";
-import { loadAppleCredentials, type AppleCredentials } from "./credentials";
+import { loadAppleCredentials, shardsOfPassType, type AppleCredentials } from "./credentials";
 
 export type WebServiceEnv = Pick<Env, "DB" | "MASTER_KEY" | "PASS_OBJECT">;
 
@@ -107,17 +107,44 @@ export async function lastDeviceGone(env: WebServiceEnv, passId: number): Promis
 /**
  * Endpoint 3: serials of this device and pass type whose tag is past `passesUpdatedSince` (all of them
  * without one; an unreadable tag counts as none), or null for "204, nothing changed".
+ *
+ * The request names no pass, so it asks the D1 shards where the pass type has projects
+ * (`shardsOfPassType`; one, almost always). Tags are ordered within a shard only, so over several
+ * shards `lastUpdated` (opaque to Apple, handed back as `passesUpdatedSince`) is one tag per shard,
+ * `<shard>-<tag>` joined by `.`; with one shard it is the plain tag, as before sharding.
  */
 export async function serialsSince(env: Pick<Env, "DB">, deviceLibraryId: string, passTypeId: string, since: string | undefined): Promise<{ serialNumbers: string[]; lastUpdated: string } | null> {
   if (!DEVICE_ID.test(deviceLibraryId) || !PASS_TYPE_ID.test(passTypeId)) return null;
-  const tag = since && /^\d{1,16}$/.test(since) ? Number(since) : 0;
-  // The request names no pass, so every D1 shard is asked (a pass type is normally one project's, in
-  // one shard). Tags follow the clock in every shard, so one ordering spans them.
-  const perShard = await Promise.all(everyShard(env).map((e) => serialsChangedSince(getDb(e.DB), deviceLibraryId, passTypeId, tag, MAX_SERIALS_PER_ANSWER)));
+  const from = sinceTags(since);
+  const shards = await shardsOfPassType(env, passTypeId);
+  const perShard = await Promise.all(
+    shards.map(async (k) => (await serialsChangedSince(getDb(withShard(env, k).DB), deviceLibraryId, passTypeId, from(k), MAX_SERIALS_PER_ANSWER)).map((r) => ({ ...r, shard: k }))),
+  );
+  // Each shard's rows come oldest first, so the oldest 500 overall are a prefix of each shard's list.
   const rows = perShard
     .flat()
     .sort((a, b) => a.tag - b.tag)
     .slice(0, MAX_SERIALS_PER_ANSWER);
   if (!rows.length) return null;
-  return { serialNumbers: rows.map((r) => r.serialNumber), lastUpdated: String(rows[rows.length - 1].tag) };
+  const lastUpdated =
+    shards.length === 1
+      ? String(rows[rows.length - 1].tag)
+      : shards.map((k) => `${k}-${rows.reduce((max, r) => (r.shard === k && r.tag > max ? r.tag : max), from(k))}`).join(".");
+  return { serialNumbers: rows.map((r) => r.serialNumber), lastUpdated };
+}
+
+/** `passesUpdatedSince` as a tag per shard: a plain tag applies to every shard; unreadable is 0. */
+function sinceTags(since: string | undefined): (shard: number) => number {
+  if (since && /^\d{1,16}$/.test(since)) {
+    const tag = Number(since);
+    return () => tag;
+  }
+  const perShard = new Map<number, number>();
+  if (since && since.length <= 4096 && /^\d{1,4}-\d{1,16}(\.\d{1,4}-\d{1,16})*$/.test(since)) {
+    for (const part of since.split(".")) {
+      const [k, tag] = part.split("-").map(Number);
+      perShard.set(k, tag);
+    }
+  }
+  return (shard) => perShard.get(shard) ?? 0;
 }

@@ -39,11 +39,16 @@ function names(list: string | undefined): string[] {
   return out;
 }
 
-/** The shards' binding names, shard 0 first. */
+/** The shards' binding names, shard 0 first. A list that cannot be right throws (a 500 that says why). */
 export function shardNames(env: ShardVars): string[] {
   const list = names(env.D1_SHARDS);
-  return list.length ? list.slice(0, MAX_SHARDS) : ["DB"];
+  if (!list.length) return DEFAULT_SHARDS;
+  if (list.length > MAX_SHARDS) throw new Error(`D1_SHARDS lists ${list.length} shards; at most ${MAX_SHARDS}`);
+  if (new Set(list).size !== list.length) throw new Error("D1_SHARDS lists a binding twice: each shard must be its own D1 database");
+  return list;
 }
+
+const DEFAULT_SHARDS = ["DB"];
 
 export function shardCount(env: ShardVars): number {
   return shardNames(env).length;
@@ -72,6 +77,8 @@ const swapped = new WeakMap<object, Map<number, unknown>>();
 /**
  * `env` with `DB` pointing at shard `k`. Shard 0 of an unsharded deployment is `env` itself. The
  * result is cached per env object, so a hot path does not copy the bindings on every request.
+ * Swapping again starts from the Worker's own env: a copy made with extra fields (`{...env, X}`)
+ * keeps its shard, but `withShard` on that copy drops X. Swap first, then add fields.
  */
 export function withShard<E extends ShardVars>(env: E, k: number): E {
   const base = original(env);
@@ -100,9 +107,9 @@ export function directoryDb(env: ShardVars): D1Database {
 export function openShards(env: ShardVars): number[] {
   const all = shardNames(original(env));
   const open = names(env.D1_OPEN_SHARDS);
-  const picked = open.length ? all.map((n, i) => (open.includes(n) ? i : -1)).filter((i) => i >= 0) : all.map((_, i) => i);
-  if (!picked.length) throw new Error("D1_OPEN_SHARDS names no shard listed in D1_SHARDS");
-  return picked;
+  const unknown = open.filter((n) => !all.includes(n));
+  if (unknown.length) throw new Error(`D1_OPEN_SHARDS names ${unknown.join(", ")}, not listed in D1_SHARDS`);
+  return open.length ? all.map((n, i) => (open.includes(n) ? i : -1)).filter((i) => i >= 0) : all.map((_, i) => i);
 }
 
 /** Every shard's env, for jobs that run over all of them (the cron). */

@@ -16,6 +16,10 @@ export { withShard };
 /** A project's shard does not change while it runs, so the cache may be long; a minute bounds a move. */
 const SHARD_CACHE_MS = 60_000;
 const byProject = new TtlCache<string, number>(SHARD_CACHE_MS);
+// Unknown project ids are cached apart: forged Google callbacks can name any project they like, and
+// each would otherwise be a read of the directory every request shares. They push out other misses
+// only, never a real project's entry.
+const unknown = new TtlCache<string, true>(SHARD_CACHE_MS, 1000);
 
 type DirectoryEnv = Pick<Env, "DB"> & { D1_SHARDS?: string; D1_OPEN_SHARDS?: string };
 
@@ -32,8 +36,12 @@ export async function projectShard(env: DirectoryEnv, projectId: string, now = D
   if (shardCount(env) === 1) return 0;
   const hit = byProject.get(projectId, now);
   if (hit !== undefined) return hit;
+  if (unknown.get(projectId, now)) return null;
   const k = await findProjectShard(getDb(directoryDb(env)), projectId);
-  if (k === null || !isShard(env, k)) return null;
+  if (k === null || !isShard(env, k)) {
+    unknown.set(projectId, true, now);
+    return null;
+  }
   byProject.set(projectId, k, now);
   return k;
 }

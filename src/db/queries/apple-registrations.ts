@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, gt, lte, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { appleCounters, appleRegistrations, templates, type AppleRegistrationRecord } from "../schema";
+import { appleCounters, applePassTypeShards, appleRegistrations, templates, type AppleRegistrationRecord } from "../schema";
 
 export interface RegistrationKey {
   deviceLibraryId: string;
@@ -172,4 +172,15 @@ export async function claimTemplatePage(db: Db, templateId: number, afterPassId:
       .where(and(eq(appleRegistrations.templateId, templateId), gt(appleRegistrations.passId, afterPassId), lte(appleRegistrations.passId, last))),
   ]);
   return ids;
+}
+
+/** Notes that a pass type has a project in `shard` (in the directory; a repeat changes nothing). */
+export async function addPassTypeShard(db: Db, passTypeId: string, shard: number, now: number): Promise<void> {
+  await db.insert(applePassTypeShards).values({ passTypeId, shard, createdAt: now }).onConflictDoNothing();
+}
+
+/** The shards where a pass type has a project, lowest first (empty: none recorded). */
+export async function passTypeShards(db: Db, passTypeId: string): Promise<number[]> {
+  const rows = await db.select({ shard: applePassTypeShards.shard }).from(applePassTypeShards).where(eq(applePassTypeShards.passTypeId, passTypeId)).orderBy(asc(applePassTypeShards.shard));
+  return rows.map((r) => r.shard);
 }

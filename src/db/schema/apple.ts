@@ -102,3 +102,19 @@ export const applePersonalizations = sqliteTable("apple_personalizations", {
 export type AppleRegistrationRecord = typeof appleRegistrations.$inferSelect;
 export type AppleTemplateRecord = typeof appleTemplates.$inferSelect;
 export type AppleTemplateImageRecord = typeof appleTemplateImages.$inferSelect;
+
+/**
+ * The D1 shards where a pass type has a project (db/shards.ts), kept in the directory (shard 0):
+ * Apple's "serials changed since" names a device and a pass type, not a pass, so it asks these
+ * shards only. Written when a project saves Apple credentials; never removed (a stale row costs one
+ * query that finds nothing).
+ */
+export const applePassTypeShards = sqliteTable(
+  "apple_pass_type_shards",
+  {
+    passTypeId: text("pass_type_id").notNull(),
+    shard: integer("shard").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.passTypeId, t.shard] })],
+);
