@@ -51,7 +51,8 @@ const adminToken = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1
 
 console.log("applying D1 migrations locally …");
 // Every D1 shard (docs/scaling.md); the demo project below is in shard 0, as every project was before shards.
-for (const binding of shardBindings(readFileSync(path.join(root, "wrangler.toml"), "utf8"), devVars)) {
+const shards = shardBindings(readFileSync(path.join(root, "wrangler.toml"), "utf8"), devVars);
+for (const binding of shards) {
   if (run(["d1", "migrations", "apply", binding, "--local"]) !== 0) process.exit(1);
 }
 
@@ -74,7 +75,7 @@ const seedDir = mkdtempSync(path.join(tmpdir(), "passhook-"));
 const seedFile = path.join(seedDir, "seed.sql");
 writeFileSync(seedFile, seed);
 console.log("seeding the demo project …");
-const seeded = run(["d1", "execute", "DB", "--local", "--file", seedFile]);
+const seeded = run(["d1", "execute", shards[0], "--local", "--file", seedFile]);
 rmSync(seedDir, { recursive: true, force: true });
 if (seeded !== 0) process.exit(1);
 

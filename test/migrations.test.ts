@@ -116,3 +116,21 @@ describe("wallet_job_due and google_install_state: additive, with backfills", ()
     ]);
   });
 });
+
+describe("0011_apple_pass_type_shards: the directory learns the pass types saved before it", () => {
+  it("records every Apple pass type with stored credentials as shard 0's, and nothing for Google", async () => {
+    await reset();
+    await applyD1Migrations(env.DB, env.TEST_MIGRATIONS.filter((m) => m.name < "0011"));
+    const cred = (project: string, wallet: string, summary: string) =>
+      env.DB.prepare("insert into wallet_credentials (project_id, wallet, version, secret_enc, summary, created_at, updated_at) values (?, ?, 1, 'v1.x.y', ?, 0, 5)").bind(project, wallet, summary);
+    await env.DB.batch([
+      env.DB.prepare("insert into projects (id, name, created_at, updated_at) values ('prj_a', 'A', 0, 0), ('prj_b', 'B', 0, 0)"),
+      cred("prj_a", "apple", '{"passTypeIdentifier":"pass.example.shared","teamIdentifier":"T"}'),
+      cred("prj_b", "apple", '{"passTypeIdentifier":"pass.example.shared","teamIdentifier":"T"}'),
+      cred("prj_b", "google", '{"issuerId":"3388"}'),
+    ]);
+    await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+    const rows = await env.DB.prepare("select pass_type_id, shard, created_at from apple_pass_type_shards").all();
+    expect(rows.results).toEqual([{ pass_type_id: "pass.example.shared", shard: 0, created_at: 5 }]);
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { batchesByShard, directoryDb, everyShard, messageShard, openShards, prefixShard, rootEnv, shardField, shardOf, splitShard, withShard } from "../src/db/shards";
+import { batchesByShard, directoryDb, messageShard, openShards, prefixShard, rootEnv, shardField, shardNames, shardOf, splitShard, withShard } from "../src/db/shards";
 import { createProject } from "../src/projects";
 import { goodCredentials } from "./support/apple-fixtures";
 import { appleProject, mockNetwork, PASS_TYPE, register } from "./support/apple-web";
@@ -29,7 +29,7 @@ describe("shard routing (pure)", () => {
     expect(shardOf(e)).toBe(0);
     expect(prefixShard(e, ".", "tok")).toBe("tok");
     expect(shardField(e)).toEqual({});
-    expect(everyShard(e)).toEqual([e]);
+    expect(shardNames(e)).toEqual(["DB"]);
     expect(splitShard(e, ".", "1.tok")).toBeNull(); // no shard 1 here: not found, never shard 0
   });
 
@@ -42,7 +42,7 @@ describe("shard routing (pure)", () => {
     expect(withShard(e, 2)).toBe(s2); // cached: the hot path does not copy bindings per request
     expect(withShard(s2, 1).DB).toBe(withShard(e, 1).DB); // from a swapped env too
     expect(nameOf(withShard(s2, 0).DB)).toBe("DB");
-    expect(everyShard(e).map((x) => nameOf(x.DB))).toEqual(["DB", "DB_1", "DB_2"]);
+    expect(shardNames(e).map((_, k) => nameOf(withShard(e, k).DB))).toEqual(["DB", "DB_1", "DB_2"]);
     expect(() => withShard(e, 3)).toThrow(/not a D1 binding/);
     expect(() => withShard(fakeEnv("DB,NOT_D1"), 1)).toThrow(/NOT_D1/);
   });
@@ -214,7 +214,26 @@ describe("the Worker over its shards", () => {
     const third = await since(second.body.lastUpdated);
     expect(third.body.serialNumbers).toEqual([pb.serialNumber]);
     expect((await since(third.body.lastUpdated)).status).toBe(204);
-    // A plain tag (from before the pass type had a second shard) applies to both shards.
+    // A plain tag (handed out before sharding) is shard 0's; other shards list from their start.
     expect((await since(m![1])).body.serialNumbers).toEqual([pb.serialNumber, pa.serialNumber]);
+  });
+
+  it("never cuts Apple's 'what changed' answer through rows sharing one tag (the next call would skip the rest)", async () => {
+    const passType = "pass.test.cut";
+    const device = "device-with-many-passes";
+    if (sharded) await env.DIR!.prepare("insert into apple_pass_type_shards (pass_type_id, shard, created_at) values (?, 1, 0)").bind(passType).run();
+    // 450 passes changed one by one, then a template fan-out page stamping 100 passes with one tag.
+    const rows = Array.from({ length: 550 }, (_, i) => ({ serial: `cut-${i}`, tag: i < 450 ? 1_000 + i : 5_000 }));
+    const insert = env.DB.prepare(
+      "insert into apple_registrations (device_library_id, pass_type_id, serial_number, push_token, pass_id, template_id, project_id, tag, pushed_tag, created_at, updated_at) values (?, ?, ?, 'ab', ?, 1, 'prj_cut', ?, 0, 0, 0)",
+    );
+    await env.DB.batch(rows.map((r, i) => insert.bind(device, passType, r.serial, i + 1, r.tag)));
+    const since = async (tag?: string) => call(`/apple/v1/devices/${device}/registrations/${passType}${tag ? `?passesUpdatedSince=${tag}` : ""}`);
+    const first = await since();
+    expect(first.body.serialNumbers).toEqual(rows.slice(0, 450).map((r) => r.serial));
+    expect(first.body.lastUpdated).toBe(sharded ? "1-1449" : "1449");
+    const second = await since(first.body.lastUpdated);
+    expect([...second.body.serialNumbers].sort()).toEqual(rows.slice(450).map((r) => r.serial).sort());
+    expect((await since(second.body.lastUpdated)).status).toBe(204);
   });
 });

@@ -21,8 +21,8 @@ export function uncommented(toml: string): string {
 
 /** The shard bindings, shard 0 first (`["DB"]` when none are listed). */
 export function shardBindings(toml: string, devVars?: string): string[] {
-  const local = devVars && existsSync(devVars) ? /^D1_SHARDS=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1]?.replace(/^"|"$/g, "") : undefined;
-  const declared = /^D1_SHARDS\s*=\s*"([^"]*)"/m.exec(uncommented(toml))?.[1];
+  const local = devVars && existsSync(devVars) ? /^\s*D1_SHARDS\s*=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1]?.trim().replace(/^"|"$/g, "") : undefined;
+  const declared = /^\s*D1_SHARDS\s*=\s*"([^"]*)"/m.exec(uncommented(toml))?.[1];
   const shards = list(local ?? declared);
   return shards.length ? shards : ["DB"];
 }

@@ -45,28 +45,37 @@ export async function saveAppleCredentials(env: CredEnv, projectId: string, body
   // The certificate's O is the team's name: pass.json's organizationName unless the design names one.
   const organizationName = nameAttribute(readCertificatePem(secret.certificatePem).subject, "2.5.4.10") ?? summary.teamIdentifier;
   const stored: AppleSecret = { ...secret, passTypeIdentifier: summary.passTypeIdentifier, teamIdentifier: summary.teamIdentifier, organizationName };
-  const saved = await saveWalletCredentials(env, projectId, "apple", { secret: stored, summary: { ...summary, organizationName } }, now);
-  // Apple's "serials changed since" names a pass type, not a pass: the directory says which shards to ask.
+  // Apple's "serials changed since" names a pass type, not a pass: the directory says which shards to
+  // ask. Written first: if the save then fails, an extra row costs one empty query; the other way
+  // round, live credentials would have devices endpoint 3 never asks about.
   await addPassTypeShard(getDb(directoryDb(env)), summary.passTypeIdentifier, shardOf(env), now);
   shardsByPassType.delete(summary.passTypeIdentifier);
-  return saved;
+  unknownPassTypes.delete(summary.passTypeIdentifier);
+  return saveWalletCredentials(env, projectId, "apple", { secret: stored, summary: { ...summary, organizationName } }, now);
 }
 
 const shardsByPassType = new TtlCache<string, number[]>(60_000, 1000);
+// Pass types the directory does not know are cached apart: endpoint 3 needs no credential, so made-up
+// pass types must not push real ones out of the cache.
+const unknownPassTypes = new TtlCache<string, true>(60_000, 1000);
 
 /**
  * The D1 shards that can hold a pass type's registrations (db/shards.ts): those recorded when
- * projects saved credentials for it, else shard 0 (credentials saved before shards existed, all in
- * shard 0). Cached per isolate for a minute; a save forgets its entry in its own isolate.
+ * projects saved credentials for it (migration 0011 recorded those saved before, all in shard 0), else
+ * shard 0. Cached per isolate for a minute; a save forgets its entry in its own isolate.
  */
 export async function shardsOfPassType(env: Pick<Env, "DB">, passTypeId: string, now = Date.now()): Promise<number[]> {
   if (shardCount(env) === 1) return [0];
   const hit = shardsByPassType.get(passTypeId, now);
   if (hit) return hit;
+  if (unknownPassTypes.get(passTypeId, now)) return [0];
   const found = (await passTypeShards(getDb(directoryDb(env)), passTypeId)).filter((k) => isShard(env, k));
-  const shards = found.length ? found : [0];
-  shardsByPassType.set(passTypeId, shards, now);
-  return shards;
+  if (!found.length) {
+    unknownPassTypes.set(passTypeId, true, now);
+    return [0];
+  }
+  shardsByPassType.set(passTypeId, found, now);
+  return found;
 }
 
 /**

@@ -10,7 +10,7 @@
  * per registration keeps the two symmetric: a device library id can change (one phone was seen with
  * hundreds), and an iPad and an iPhone holding one pass register separately.
  */
-import { withShard } from "../db/shards";
+import { MAX_SHARDS, shardCount, withShard } from "../db/shards";
 import { getDb } from "../db/client";
 import { deleteRegistration, restoreRegistration, serialsChangedSince, upsertRegistration, type RegistrationKey } from "../db/queries/apple-registrations";
 import { AppError, notFound, unauthorized } from "../lib/errors";
@@ -109,42 +109,54 @@ export async function lastDeviceGone(env: WebServiceEnv, passId: number): Promis
  * without one; an unreadable tag counts as none), or null for "204, nothing changed".
  *
  * The request names no pass, so it asks the D1 shards where the pass type has projects
- * (`shardsOfPassType`; one, almost always). Tags are ordered within a shard only, so over several
- * shards `lastUpdated` (opaque to Apple, handed back as `passesUpdatedSince`) is one tag per shard,
- * `<shard>-<tag>` joined by `.`; with one shard it is the plain tag, as before sharding.
+ * (`shardsOfPassType`; one, almost always). Tags are ordered within a shard only, so a sharded
+ * deployment's `lastUpdated` (opaque to Apple, handed back as `passesUpdatedSince`) is a tag per shard,
+ * `<shard>-<tag>` joined by `.`, carrying over the shards not asked this time. A plain tag, as one
+ * shard answers (and every deployment did before shards), is shard 0's.
  */
 export async function serialsSince(env: Pick<Env, "DB">, deviceLibraryId: string, passTypeId: string, since: string | undefined): Promise<{ serialNumbers: string[]; lastUpdated: string } | null> {
   if (!DEVICE_ID.test(deviceLibraryId) || !PASS_TYPE_ID.test(passTypeId)) return null;
-  const from = sinceTags(since);
+  const sharded = shardCount(env) > 1;
+  const from = sinceTags(since, sharded);
   const shards = await shardsOfPassType(env, passTypeId);
+  // One row more per shard than an answer holds, to see where the answer cuts a shard's list.
   const perShard = await Promise.all(
-    shards.map(async (k) => (await serialsChangedSince(getDb(withShard(env, k).DB), deviceLibraryId, passTypeId, from(k), MAX_SERIALS_PER_ANSWER)).map((r) => ({ ...r, shard: k }))),
+    shards.map(async (k) => (await serialsChangedSince(getDb(withShard(env, k).DB), deviceLibraryId, passTypeId, from.get(k) ?? 0, MAX_SERIALS_PER_ANSWER + 1)).map((r) => ({ ...r, shard: k }))),
   );
-  // Each shard's rows come oldest first, so the oldest 500 overall are a prefix of each shard's list.
-  const rows = perShard
-    .flat()
-    .sort((a, b) => a.tag - b.tag)
-    .slice(0, MAX_SERIALS_PER_ANSWER);
+  // Each shard's rows come oldest first, so the oldest rows overall are a prefix of each shard's list.
+  const merged = perShard.flat().sort((a, b) => a.tag - b.tag);
+  let rows = merged.slice(0, MAX_SERIALS_PER_ANSWER);
+  // The next call asks for tags past the last one answered: a cut through rows sharing one tag (a
+  // template fan-out stamps a page with one) would skip the rest, so that shard stops before them.
+  for (const k of shards) {
+    const firstLeft = merged.slice(MAX_SERIALS_PER_ANSWER).find((r) => r.shard === k);
+    if (firstLeft) rows = rows.filter((r) => r.shard !== k || r.tag !== firstLeft.tag);
+  }
+  if (!rows.length) rows = merged.slice(0, MAX_SERIALS_PER_ANSWER); // one tag on more rows than an answer: cannot do better
   if (!rows.length) return null;
-  const lastUpdated =
-    shards.length === 1
-      ? String(rows[rows.length - 1].tag)
-      : shards.map((k) => `${k}-${rows.reduce((max, r) => (r.shard === k && r.tag > max ? r.tag : max), from(k))}`).join(".");
+  if (!sharded) return { serialNumbers: rows.map((r) => r.serialNumber), lastUpdated: String(rows[rows.length - 1].tag) };
+  const next = new Map(from);
+  for (const r of rows) if (r.tag > (next.get(r.shard) ?? 0)) next.set(r.shard, r.tag);
+  const lastUpdated = [...next]
+    .sort(([a], [b]) => a - b)
+    .map(([k, tag]) => `${k}-${tag}`)
+    .join(".");
   return { serialNumbers: rows.map((r) => r.serialNumber), lastUpdated };
 }
 
-/** `passesUpdatedSince` as a tag per shard: a plain tag applies to every shard; unreadable is 0. */
-function sinceTags(since: string | undefined): (shard: number) => number {
-  if (since && /^\d{1,16}$/.test(since)) {
-    const tag = Number(since);
-    return () => tag;
-  }
+/** Room for a tag per shard of MAX_SHARDS (`<4 digits>-<16 digits>.`). */
+const MAX_SINCE = MAX_SHARDS * 22;
+
+/** `passesUpdatedSince` as a tag per shard; a plain tag is shard 0's (every shard's when unsharded). */
+function sinceTags(since: string | undefined, sharded: boolean): Map<number, number> {
   const perShard = new Map<number, number>();
-  if (since && since.length <= 4096 && /^\d{1,4}-\d{1,16}(\.\d{1,4}-\d{1,16})*$/.test(since)) {
+  if (since && /^\d{1,16}$/.test(since)) {
+    perShard.set(0, Number(since));
+  } else if (sharded && since && since.length <= MAX_SINCE && /^\d{1,4}-\d{1,16}(\.\d{1,4}-\d{1,16})*$/.test(since)) {
     for (const part of since.split(".")) {
       const [k, tag] = part.split("-").map(Number);
       perShard.set(k, tag);
     }
   }
-  return (shard) => perShard.get(shard) ?? 0;
+  return perShard;
 }

@@ -43,12 +43,16 @@ function names(list: string | undefined): string[] {
 export function shardNames(env: ShardVars): string[] {
   const list = names(env.D1_SHARDS);
   if (!list.length) return DEFAULT_SHARDS;
+  if (checked.has(list)) return list;
   if (list.length > MAX_SHARDS) throw new Error(`D1_SHARDS lists ${list.length} shards; at most ${MAX_SHARDS}`);
   if (new Set(list).size !== list.length) throw new Error("D1_SHARDS lists a binding twice: each shard must be its own D1 database");
+  checked.add(list);
   return list;
 }
 
 const DEFAULT_SHARDS = ["DB"];
+/** Lists already found valid (the parsed arrays are cached, so each is checked once). */
+const checked = new WeakSet<string[]>();
 
 export function shardCount(env: ShardVars): number {
   return shardNames(env).length;
@@ -110,11 +114,6 @@ export function openShards(env: ShardVars): number[] {
   const unknown = open.filter((n) => !all.includes(n));
   if (unknown.length) throw new Error(`D1_OPEN_SHARDS names ${unknown.join(", ")}, not listed in D1_SHARDS`);
   return open.length ? all.map((n, i) => (open.includes(n) ? i : -1)).filter((i) => i >= 0) : all.map((_, i) => i);
-}
-
-/** Every shard's env, for jobs that run over all of them (the cron). */
-export function everyShard<E extends ShardVars>(env: E): E[] {
-  return shardNames(original(env)).map((_, k) => withShard(env, k));
 }
 
 /** A queue message's shard field: absent for shard 0, so unsharded messages keep their shape. */
