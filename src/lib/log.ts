@@ -39,6 +39,11 @@ export function isUniqueViolation(e: unknown): boolean {
   return databaseMessage(e).includes("UNIQUE constraint failed");
 }
 
+/** A D1 error raised by a constraint (foreign key, unique, check): the data, not the database. */
+export function isConstraintError(e: unknown): boolean {
+  return e instanceof Error && /constraint/i.test(`${e.message} ${e.cause instanceof Error ? e.cause.message : ""}`);
+}
+
 export function logError(msg: string, e: unknown, extra: Record<string, unknown> = {}): void {
   console.error(JSON.stringify({ msg, ...extra, error: describeError(e) }));
 }

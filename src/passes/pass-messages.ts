@@ -1,12 +1,30 @@
 /**
  * @module passes/pass-messages
  * What crosses the pass object's boundary: the outcomes its RPC methods answer, the holder event it
- * takes, the id-only queue messages it sends, and the pass snapshot a callback carries.
+ * takes, the id-only queue messages it sends, and the pass snapshot a callback carries; and the
+ * object's own write queue entry and answers.
  */
 import type { DeliveryEvent, PassRecord } from "../db/schema";
 import type { SerializedAppError } from "../lib/errors";
 import { iso } from "../lib/time";
-import type { LoggedAnswer } from "./receipt";
+import type { PassCommand, PassTarget } from "./plan-write";
+import type { LoggedAnswer, Receipt } from "./receipt";
+
+export const INTERNAL: SerializedAppError = { code: "internal", message: "Internal error.", details: null };
+/** The listener's own answer for an unknown URL: its integration was deleted while the request ran. */
+export const LISTENER_GONE: SerializedAppError = { code: "not_found", message: "No such listener.", details: null };
+
+/** A write waiting for its group's D1 batch. */
+export interface PendingWrite {
+  target: PassTarget;
+  cmd: PassCommand;
+  source: string;
+  receipt?: Receipt;
+  resolve: (outcome: WriteOutcome) => void;
+}
+
+/** Writes per group commit: each adds up to two statements (receipt, idempotency answer) to the batch. */
+export const MAX_GROUP = 32;
 
 /** `logged` is the listener answer as recorded with the receipt (absent when there was no receipt, or it could not be written). */
 export type WriteOutcome =

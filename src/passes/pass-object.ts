@@ -15,7 +15,6 @@
  * same D1 batch as the change and hands an id-only task to the pushes queue after answering; callbacks
  * get a delivery row, sequenced here so one pass's callbacks reach the server in event order.
  */
-import { prefixShard, shardField, withShard } from "../db/shards";
 import { DurableObject } from "cloudflare:workers";
 import { getDb, type Db } from "../db/client";
 import { claimNextDelivery, requeueDeliveries, writeHolderEvent } from "../db/queries/deliveries";
@@ -23,31 +22,15 @@ import { deleteLegacyPassEvents, findPassByTarget, legacyPassEvents, passIdIn, w
 import { integrationExists } from "../db/queries/integrations";
 import { receiptStatements, writeReceipts } from "../db/queries/receipts";
 import type { PassRecord } from "../db/schema";
-import type { SerializedAppError } from "../lib/errors";
+import { prefixShard, shardField, withShard } from "../db/shards";
 import { newId, newToken } from "../lib/ids";
-import { logError } from "../lib/log";
+import { isConstraintError, logError } from "../lib/log";
 import { PassHistory, type HistoryEvent } from "./history";
-import { snapshot, type DeliveryTask, type EmitOutcome, type HolderEventInput, type PushTask, type WriteOutcome } from "./pass-messages";
+import { INTERNAL, LISTENER_GONE, MAX_GROUP, snapshot, type DeliveryTask, type EmitOutcome, type HolderEventInput, type PendingWrite, type PushTask, type WriteOutcome } from "./pass-messages";
 import { planWrite, type PassCommand, type PassTarget, type Plan } from "./plan-write";
 import { errorAnswer, successAnswer, type Receipt, type ReceiptAnswer } from "./receipt";
 
-const INTERNAL: SerializedAppError = { code: "internal", message: "Internal error.", details: null };
-/** The listener's own answer for an unknown URL: its integration was deleted while the request ran. */
-const LISTENER_GONE: SerializedAppError = { code: "not_found", message: "No such listener.", details: null };
-
 export type { DeliveryTask, EmitOutcome, HolderEventInput, PushTask, WriteOutcome };
-
-/** A write waiting for its group's D1 batch. */
-interface PendingWrite {
-  target: PassTarget;
-  cmd: PassCommand;
-  source: string;
-  receipt?: Receipt;
-  resolve: (outcome: WriteOutcome) => void;
-}
-
-/** Writes per group commit: each adds up to two statements (receipt, idempotency answer) to the batch. */
-const MAX_GROUP = 32;
 
 export class PassObject extends DurableObject<Env> {
   private chain: Promise<unknown> = Promise.resolve();
@@ -357,7 +340,3 @@ export class PassObject extends DurableObject<Env> {
   }
 }
 
-/** A D1 error raised by a constraint (foreign key, unique, check): the data, not the database. */
-function isConstraintError(e: unknown): boolean {
-  return e instanceof Error && /constraint/i.test(`${e.message} ${e.cause instanceof Error ? e.cause.message : ""}`);
-}
