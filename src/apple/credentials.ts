@@ -9,7 +9,7 @@
 import { getDb } from "../db/client";
 import { addPassTypeShard, passTypeShards, projectHasRegistrations } from "../db/queries/apple-registrations";
 import { directoryDb, isShard, shardCount, shardOf } from "../db/shards";
-import { TtlCache } from "../lib/ttl-cache";
+import { LookupCache } from "../lib/ttl-cache";
 import { AppError } from "../lib/errors";
 import { loadWalletCredentials, saveWalletCredentials, walletCredentialSummaries } from "../projects";
 import { allowCustomApnsHost } from "./config";
@@ -50,14 +50,12 @@ export async function saveAppleCredentials(env: CredEnv, projectId: string, body
   // round, live credentials would have devices endpoint 3 never asks about.
   await addPassTypeShard(getDb(directoryDb(env)), summary.passTypeIdentifier, shardOf(env), now);
   shardsByPassType.delete(summary.passTypeIdentifier);
-  unknownPassTypes.delete(summary.passTypeIdentifier);
   return saveWalletCredentials(env, projectId, "apple", { secret: stored, summary: { ...summary, organizationName } }, now);
 }
 
-const shardsByPassType = new TtlCache<string, number[]>(60_000, 1000);
-// Pass types the directory does not know are cached apart: endpoint 3 needs no credential, so made-up
-// pass types must not push real ones out of the cache.
-const unknownPassTypes = new TtlCache<string, true>(60_000, 1000);
+// Pass types the directory does not know are cached apart (LookupCache): endpoint 3 needs no
+// credential, so made-up pass types must not push real ones out of the cache.
+const shardsByPassType = new LookupCache<string, number[]>(60_000);
 
 /**
  * The D1 shards that can hold a pass type's registrations (db/shards.ts): those recorded when
@@ -66,16 +64,11 @@ const unknownPassTypes = new TtlCache<string, true>(60_000, 1000);
  */
 export async function shardsOfPassType(env: Pick<Env, "DB">, passTypeId: string, now = Date.now()): Promise<number[]> {
   if (shardCount(env) === 1) return [0];
-  const hit = shardsByPassType.get(passTypeId, now);
-  if (hit) return hit;
-  if (unknownPassTypes.get(passTypeId, now)) return [0];
-  const found = (await passTypeShards(getDb(directoryDb(env)), passTypeId)).filter((k) => isShard(env, k));
-  if (!found.length) {
-    unknownPassTypes.set(passTypeId, true, now);
-    return [0];
-  }
-  shardsByPassType.set(passTypeId, found, now);
-  return found;
+  const found = await shardsByPassType.get(passTypeId, now, async () => {
+    const shards = (await passTypeShards(getDb(directoryDb(env)), passTypeId)).filter((k) => isShard(env, k));
+    return shards.length ? shards : null;
+  });
+  return found ?? [0];
 }
 
 /**

@@ -128,8 +128,9 @@ export async function serialsSince(env: Pick<Env, "DB">, deviceLibraryId: string
   let rows = merged.slice(0, MAX_SERIALS_PER_ANSWER);
   // The next call asks for tags past the last one answered: a cut through rows sharing one tag (a
   // template fan-out stamps a page with one) would skip the rest, so that shard stops before them.
+  const left = merged.slice(MAX_SERIALS_PER_ANSWER);
   for (const k of shards) {
-    const firstLeft = merged.slice(MAX_SERIALS_PER_ANSWER).find((r) => r.shard === k);
+    const firstLeft = left.find((r) => r.shard === k);
     if (firstLeft) rows = rows.filter((r) => r.shard !== k || r.tag !== firstLeft.tag);
   }
   if (!rows.length) rows = merged.slice(0, MAX_SERIALS_PER_ANSWER); // one tag on more rows than an answer: cannot do better

@@ -138,12 +138,12 @@ export function prefixShard(env: object, sep: "." | "_" | "/", rest: string): st
   return k ? `${k}${sep}${rest}` : rest;
 }
 
+const PREFIXES: Record<string, RegExp> = { ".": /^([1-9][0-9]{0,3})\./, _: /^([1-9][0-9]{0,3})_/, "/": /^([1-9][0-9]{0,3})\// };
+
 /**
  * Splits `<k><sep><rest>` into its shard and the rest; no prefix is shard 0. Null for a prefix that is
  * not a configured shard (the caller answers "not found").
  */
-const PREFIXES: Record<string, RegExp> = { ".": /^([1-9][0-9]{0,3})\./, _: /^([1-9][0-9]{0,3})_/, "/": /^([1-9][0-9]{0,3})\// };
-
 export function splitShard(env: ShardVars, sep: "." | "_" | "/", value: string): { shard: number; rest: string } | null {
   const m = PREFIXES[sep].exec(value);
   if (!m) return { shard: 0, rest: value };

@@ -42,3 +42,34 @@ export class TtlCache<K, V> {
     this.entries.clear();
   }
 }
+
+/**
+ * A lookup cached per isolate, with "not found" answers kept apart: lookups of made-up keys (a forged
+ * callback names any project it likes; an unauthenticated Apple call any pass type) then push out
+ * other misses only, never a real entry.
+ */
+export class LookupCache<K, V> {
+  private readonly found: TtlCache<K, V>;
+  private readonly missing: TtlCache<K, true>;
+
+  constructor(ttlMs: number, max = 1000) {
+    this.found = new TtlCache<K, V>(ttlMs, max);
+    this.missing = new TtlCache<K, true>(ttlMs, max);
+  }
+
+  /** The cached answer for `key`, else `load`'s (null: not found), cached. */
+  async get(key: K, now: number, load: () => Promise<V | null>): Promise<V | null> {
+    const hit = this.found.get(key, now);
+    if (hit !== undefined) return hit;
+    if (this.missing.get(key, now)) return null;
+    const value = await load();
+    if (value === null) this.missing.set(key, true, now);
+    else this.found.set(key, value, now);
+    return value;
+  }
+
+  delete(key: K): void {
+    this.found.delete(key);
+    this.missing.delete(key);
+  }
+}

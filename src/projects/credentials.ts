@@ -16,7 +16,7 @@ import type { WalletName } from "../db/schema";
 import { decryptSecret, encryptSecret } from "../lib/crypto";
 import { notFound } from "../lib/errors";
 import { iso } from "../lib/time";
-import { TtlCache } from "../lib/ttl-cache";
+import { LookupCache } from "../lib/ttl-cache";
 
 export type { WalletName };
 export const WALLETS = ["apple", "google"] as const satisfies readonly WalletName[];
@@ -33,15 +33,11 @@ export interface LoadedCredentials<S> {
 }
 
 export const CREDENTIALS_CACHE_MS = 60_000;
-const cache = new TtlCache<string, LoadedCredentials<unknown>>(CREDENTIALS_CACHE_MS, 500);
-// "No credentials" answers are cached apart, so lookups of made-up project ids (a forged Google
-// callback names any project it likes) only push out other misses, never a real project's entry.
-const misses = new TtlCache<string, true>(CREDENTIALS_CACHE_MS, 500);
+// "No credentials" answers are cached apart (LookupCache), so lookups of made-up project ids (a forged
+// Google callback names any project it likes) never push out a real project's entry.
+const cache = new LookupCache<string, LoadedCredentials<unknown>>(CREDENTIALS_CACHE_MS, 500);
 const cacheKey = (projectId: string, wallet: WalletName) => `${projectId}:${wallet}`;
-const forget = (key: string) => {
-  cache.delete(key);
-  misses.delete(key);
-};
+const forget = (key: string) => cache.delete(key);
 
 /** Stores a wallet's validated credentials (replacing any) and returns the summary as shown. */
 export async function saveWalletCredentials(
@@ -93,16 +89,10 @@ export async function deleteWalletCredentials(env: Pick<Env, "DB">, projectId: s
 
 /** The decrypted credentials of one wallet, or null when the project has none. Cached per isolate. */
 export async function loadWalletCredentials<S>(env: CredEnv, projectId: string, wallet: WalletName, now = Date.now()): Promise<LoadedCredentials<S> | null> {
-  const key = cacheKey(projectId, wallet);
-  const hit = cache.get(key, now);
-  if (hit !== undefined) return hit as LoadedCredentials<S>;
-  if (misses.get(key, now)) return null;
-  const row = await findWalletCredentials(getDb(env.DB), projectId, wallet);
-  if (!row) {
-    misses.set(key, true, now);
-    return null;
-  }
-  const loaded = { secret: JSON.parse(await decryptSecret(env.MASTER_KEY, row.secretEnc, context(projectId, wallet))) as S, summary: row.summary, version: String(row.version) };
-  cache.set(key, loaded, now);
-  return loaded;
+  const loaded = await cache.get(cacheKey(projectId, wallet), now, async () => {
+    const row = await findWalletCredentials(getDb(env.DB), projectId, wallet);
+    if (!row) return null;
+    return { secret: JSON.parse(await decryptSecret(env.MASTER_KEY, row.secretEnc, context(projectId, wallet))), summary: row.summary, version: String(row.version) };
+  });
+  return loaded as LoadedCredentials<S> | null;
 }

@@ -8,18 +8,16 @@
 import { getDb } from "../db/client";
 import { findProjectShard, projectsPerShard } from "../db/queries/projects";
 import { directoryDb, isShard, openShards, shardCount, withShard } from "../db/shards";
-import { TtlCache } from "../lib/ttl-cache";
+import { LookupCache } from "../lib/ttl-cache";
 
 /** For entry points that learned a project's shard: `env` whose `DB` is that shard. */
 export { withShard };
 
 /** A project's shard does not change while it runs, so the cache may be long; a minute bounds a move. */
 const SHARD_CACHE_MS = 60_000;
-const byProject = new TtlCache<string, number>(SHARD_CACHE_MS);
-// Unknown project ids are cached apart: forged Google callbacks can name any project they like, and
-// each would otherwise be a read of the directory every request shares. They push out other misses
-// only, never a real project's entry.
-const unknown = new TtlCache<string, true>(SHARD_CACHE_MS, 1000);
+// Unknown project ids are cached apart (LookupCache): forged Google callbacks can name any project
+// they like, and each would otherwise be a read of the directory every request shares.
+const byProject = new LookupCache<string, number>(SHARD_CACHE_MS);
 
 type DirectoryEnv = Pick<Env, "DB"> & { D1_SHARDS?: string; D1_OPEN_SHARDS?: string };
 
@@ -34,16 +32,10 @@ export async function placeNewProject(env: DirectoryEnv): Promise<number> {
 /** The shard of a project, or null for a project the directory does not have. */
 export async function projectShard(env: DirectoryEnv, projectId: string, now = Date.now()): Promise<number | null> {
   if (shardCount(env) === 1) return 0;
-  const hit = byProject.get(projectId, now);
-  if (hit !== undefined) return hit;
-  if (unknown.get(projectId, now)) return null;
-  const k = await findProjectShard(getDb(directoryDb(env)), projectId);
-  if (k === null || !isShard(env, k)) {
-    unknown.set(projectId, true, now);
-    return null;
-  }
-  byProject.set(projectId, k, now);
-  return k;
+  return byProject.get(projectId, now, async () => {
+    const k = await findProjectShard(getDb(directoryDb(env)), projectId);
+    return k !== null && isShard(env, k) ? k : null;
+  });
 }
 
 /** `env` for a project's shard, or null for an unknown project. */
